@@ -1,0 +1,41 @@
+# mtls-ingress: `make up` deploys a stack, `make test` runs every check. Both set up what they
+# need first (a virtualenv in .venv with the pinned requirements).
+
+PYTHON ?= python3
+VENV := .venv
+STACK ?= dev
+BIN := $(VENV)/bin
+PY_SOURCES := components tests __main__.py
+
+.PHONY: up preview test lint typecheck unit setup clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+up: setup
+	@command -v pulumi >/dev/null || { echo "the pulumi CLI is not on PATH: https://www.pulumi.com/docs/install/" >&2; exit 1; }
+	pulumi up --stack $(STACK)
+
+preview: setup
+	@command -v pulumi >/dev/null || { echo "the pulumi CLI is not on PATH: https://www.pulumi.com/docs/install/" >&2; exit 1; }
+	pulumi preview --stack $(STACK) --diff
+
+lint: setup
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/python -m pytest
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

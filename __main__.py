@@ -1,0 +1,45 @@
+"""mtls-ingress: mutual TLS for a Kubernetes ingress, from this stack's config."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+
+from components.stack import MtlsIngressStack
+
+
+def stack_config() -> dict[str, object]:
+    """Every `mtls-ingress:` key of the stack, decoded.
+
+    All keys are read, not only the known ones, so that a misspelt key is reported by the
+    settings validation instead of silently falling back to a default.
+    """
+    config = pulumi.Config()
+    prefix = f"{config.name}:"
+    names = sorted(
+        key[len(prefix) :] for key in pulumi.runtime.get_config_env() if key.startswith(prefix)
+    )
+    document: dict[str, object] = {}
+    for name in names:
+        raw = config.get(name) or ""
+        # Structured values (objects, lists) reach the program as JSON text; scalars as-is.
+        if raw.lstrip().startswith(("{", "[")):
+            try:
+                document[name] = json.loads(raw)
+                continue
+            except json.JSONDecodeError:
+                pass
+        document[name] = raw
+    return document
+
+
+stack = MtlsIngressStack("mtls-ingress", stack_config())  # type: ignore[arg-type]
+
+pulumi.export("serverCaCertificate", stack.server_ca_certificate_pem)
+pulumi.export("clientCaBundle", stack.client_ca_bundle_pem)
+pulumi.export("serverCertificateChain", stack.server_chain_pem)
+pulumi.export("serverCertificateExpiresAt", stack.server_expires_at)
+pulumi.export("clientCertificates", stack.client_certificates)
+pulumi.export("clientPrivateKeys", stack.client_private_keys)
+pulumi.export("revokedClientSerials", stack.revoked_client_serials)

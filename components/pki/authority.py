@@ -1,0 +1,189 @@
+"""CertificateAuthority: a root CA, or an intermediate CA signed by another authority."""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_tls as tls
+
+from components.pki.issuer import (
+    CA_KEY_USAGES,
+    HOURS_PER_DAY,
+    Issuer,
+    check_issuer,
+    check_key_algorithm,
+    check_lifetime,
+    check_subject,
+)
+from components.pki.key_algorithm import KeyAlgorithm
+from components.pki.leaf import join_pem, sign_new_key
+from components.validation import Problems
+
+DEFAULT_VALIDITY_DAYS = 3650
+
+
+class CertificateAuthorityArgs(TypedDict):
+    """Arguments of `CertificateAuthority`."""
+
+    common_name: str
+    """Subject common name, e.g. "Example Clients CA"."""
+    organization: NotRequired[str | None]
+    """Subject organization (O)."""
+    validity_days: NotRequired[int]
+    """Lifetime of the CA certificate in days; default 3650 (ten years)."""
+    key_algorithm: NotRequired[str]
+    """One of RSA_2048, RSA_3072, RSA_4096, ECDSA_P256, ECDSA_P384; default ECDSA_P256."""
+    max_path_length: NotRequired[int | None]
+    """Most intermediate CAs allowed below this one (pathLenConstraint); unset means no
+    limit. At least 1: pulumi-tls cannot write 0, which Go's x509 reads as "unset"."""
+    issuer: NotRequired[Issuer | None]
+    """The parent authority; when given, this is an intermediate CA signed by it, else a
+    self-signed root."""
+
+
+class CertificateAuthority(pulumi.ComponentResource):
+    """A certificate authority on pulumi-tls: its key and its CA certificate.
+
+    The certificate carries the CA profile of RFC 5280 whatever signs it: critical
+    BasicConstraints CA:TRUE, KeyUsage keyCertSign and cRLSign, and a subject key identifier
+    that the certificates it signs reference as their authority key identifier.
+    """
+
+    certificate_pem: pulumi.Output[str]
+    """The CA certificate, PEM."""
+    private_key_pem: pulumi.Output[str]
+    """The CA private key, PEM (secret)."""
+    intermediates_pem: pulumi.Output[str]
+    """This CA's certificate and the intermediates above it, root excluded: what a leaf it
+    signs presents after itself. Empty for a root."""
+    trust_bundle_pem: pulumi.Output[str]
+    """This CA's certificate and every authority above it, root included: what a verifier of
+    the leaves it signs loads (for ingress-nginx, `ca.crt`)."""
+    root_certificate_pem: pulumi.Output[str]
+    """The root authority's certificate (this one, for a root)."""
+    expires_at: pulumi.Output[str]
+    """End of the CA certificate's validity, RFC 3339."""
+    depth: int
+    """Authorities from this one up to the root, both included: 1 for a root."""
+    key_algorithm: KeyAlgorithm
+    """The key type and size of this authority."""
+
+    def __init__(
+        self,
+        name: str,
+        args: CertificateAuthorityArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        key_algorithm = _validate(name, args)
+        super().__init__("mtls:index:CertificateAuthority", name, {}, opts)
+        validity_days = args.get("validity_days", DEFAULT_VALIDITY_DAYS)
+        issuer = args.get("issuer")
+        max_path_length = args.get("max_path_length")
+        self.key_algorithm = key_algorithm
+
+        if issuer is None:
+            key = tls.PrivateKey(
+                f"{name}-key",
+                **key_algorithm.private_key_parameters(),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            certificate: tls.SelfSignedCert | tls.LocallySignedCert = tls.SelfSignedCert(
+                f"{name}-cert",
+                private_key_pem=key.private_key_pem,
+                subject=tls.SelfSignedCertSubjectArgs(
+                    common_name=args["common_name"], organization=args.get("organization")
+                ),
+                validity_period_hours=validity_days * HOURS_PER_DAY,
+                allowed_uses=CA_KEY_USAGES,
+                is_ca_certificate=True,
+                set_subject_key_id=True,
+                max_path_length=max_path_length,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.certificate_pem = certificate.cert_pem
+            self.intermediates_pem = pulumi.Output.from_input("")
+            self.trust_bundle_pem = certificate.cert_pem
+            self.root_certificate_pem = certificate.cert_pem
+            self.depth = 1
+        else:
+            signed = sign_new_key(
+                self,
+                name,
+                issuer=issuer,
+                key_algorithm=key_algorithm,
+                common_name=args["common_name"],
+                organization=args.get("organization"),
+                allowed_uses=CA_KEY_USAGES,
+                validity_days=validity_days,
+                renew_before_days=None,
+                is_ca=True,
+                max_path_length=max_path_length,
+            )
+            key, certificate = signed.key, signed.certificate
+            self.certificate_pem = certificate.cert_pem
+            self.intermediates_pem = pulumi.Output.all(
+                certificate.cert_pem, issuer["intermediates_pem"]
+            ).apply(lambda parts: join_pem(*parts))
+            self.trust_bundle_pem = pulumi.Output.all(
+                certificate.cert_pem, issuer["trust_bundle_pem"]
+            ).apply(lambda parts: join_pem(*parts))
+            self.root_certificate_pem = pulumi.Output.from_input(issuer["trust_bundle_pem"]).apply(
+                _last_certificate
+            )
+            self.depth = issuer["depth"] + 1
+
+        self.private_key_pem = pulumi.Output.secret(key.private_key_pem)
+        self.expires_at = certificate.validity_end_time
+        self.register_outputs(
+            {
+                "certificate_pem": self.certificate_pem,
+                "private_key_pem": self.private_key_pem,
+                "intermediates_pem": self.intermediates_pem,
+                "trust_bundle_pem": self.trust_bundle_pem,
+                "root_certificate_pem": self.root_certificate_pem,
+                "expires_at": self.expires_at,
+                "depth": self.depth,
+                "key_algorithm": self.key_algorithm.value,
+            }
+        )
+
+    def as_issuer(self) -> Issuer:
+        """This authority, as `ServerCertificate`, `ClientCertificate` and intermediate
+        `CertificateAuthority` arguments take it."""
+        return Issuer(
+            certificate_pem=self.certificate_pem,
+            private_key_pem=self.private_key_pem,
+            intermediates_pem=self.intermediates_pem,
+            trust_bundle_pem=self.trust_bundle_pem,
+            depth=self.depth,
+        )
+
+
+def _validate(name: str, args: CertificateAuthorityArgs) -> KeyAlgorithm:
+    problems = Problems(f"invalid arguments for CertificateAuthority {name!r}")
+    check_subject(problems, args.get("common_name"), args.get("organization"))
+    check_lifetime(problems, args.get("validity_days", DEFAULT_VALIDITY_DAYS))
+    max_path_length = args.get("max_path_length")
+    if max_path_length is not None and (
+        not isinstance(max_path_length, int)
+        or isinstance(max_path_length, bool)
+        or max_path_length < 1
+    ):
+        problems.add(
+            "max_path_length",
+            "must be a positive integer or unset (pulumi-tls writes no constraint for 0), "
+            f"got {max_path_length!r}",
+        )
+    if args.get("issuer") is not None:
+        check_issuer(problems, args.get("issuer"))
+    key_algorithm = check_key_algorithm(
+        problems, args.get("key_algorithm", KeyAlgorithm.ECDSA_P256.value)
+    )
+    problems.raise_if_any()
+    return key_algorithm
+
+
+def _last_certificate(bundle: str) -> str:
+    marker = "-----BEGIN CERTIFICATE-----"
+    return marker + bundle.rsplit(marker, 1)[-1]

@@ -1,0 +1,111 @@
+"""ClientCertificate: one client identity, its key and the chain it presents."""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+import pulumi
+
+from components.pki.issuer import (
+    CLIENT_KEY_USAGES,
+    Issuer,
+    check_issuer,
+    check_key_algorithm,
+    check_lifetime,
+    check_subject,
+    serial_number_of,
+)
+from components.pki.key_algorithm import KeyAlgorithm
+from components.pki.leaf import chain, sign_new_key
+from components.validation import Problems
+
+DEFAULT_VALIDITY_DAYS = 180
+DEFAULT_RENEW_BEFORE_DAYS = 30
+
+
+class ClientCertificateArgs(TypedDict):
+    """Arguments of `ClientCertificate`."""
+
+    issuer: Issuer
+    """The authority that signs the certificate (`CertificateAuthority.as_issuer()`)."""
+    common_name: str
+    """The client's identity: the subject CN that upstreams read from `ssl-client-subject-dn`
+    and that `auth-tls-match-cn` matches."""
+    organization: NotRequired[str | None]
+    """The client's group, written as the subject O."""
+    validity_days: NotRequired[int]
+    """Lifetime in days; default 180."""
+    renew_before_days: NotRequired[int]
+    """Days before expiry from which `pulumi up` renews the certificate; default 30."""
+    key_algorithm: NotRequired[str]
+    """One of RSA_2048, RSA_3072, RSA_4096, ECDSA_P256, ECDSA_P384; default ECDSA_P256."""
+
+
+class ClientCertificate(pulumi.ComponentResource):
+    """A TLS client certificate: key, request and a certificate signed by `issuer`.
+
+    Profile: CA:FALSE, KeyUsage digitalSignature, ExtendedKeyUsage clientAuth only, so the
+    certificate cannot be used to impersonate a server.
+    """
+
+    certificate_pem: pulumi.Output[str]
+    """The client certificate alone, PEM."""
+    private_key_pem: pulumi.Output[str]
+    """Its private key, PEM (secret)."""
+    chain_pem: pulumi.Output[str]
+    """The certificate followed by the issuer's intermediates, root excluded: what the client
+    presents (e.g. `curl --cert`)."""
+    serial_number: pulumi.Output[str]
+    """Serial number, decimal: what a revocation list names."""
+    expires_at: pulumi.Output[str]
+    """End of validity, RFC 3339."""
+
+    def __init__(
+        self,
+        name: str,
+        args: ClientCertificateArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        key_algorithm = _validate(name, args)
+        super().__init__("mtls:index:ClientCertificate", name, {}, opts)
+        signed = sign_new_key(
+            self,
+            name,
+            issuer=args["issuer"],
+            key_algorithm=key_algorithm,
+            common_name=args["common_name"],
+            organization=args.get("organization"),
+            allowed_uses=CLIENT_KEY_USAGES,
+            validity_days=args.get("validity_days", DEFAULT_VALIDITY_DAYS),
+            renew_before_days=args.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS),
+        )
+        self.certificate_pem = signed.certificate.cert_pem
+        self.private_key_pem = pulumi.Output.secret(signed.key.private_key_pem)
+        self.chain_pem = chain(signed.certificate.cert_pem, args["issuer"])
+        self.serial_number = serial_number_of(signed.certificate.cert_pem)
+        self.expires_at = signed.certificate.validity_end_time
+        self.register_outputs(
+            {
+                "certificate_pem": self.certificate_pem,
+                "private_key_pem": self.private_key_pem,
+                "chain_pem": self.chain_pem,
+                "serial_number": self.serial_number,
+                "expires_at": self.expires_at,
+            }
+        )
+
+
+def _validate(name: str, args: ClientCertificateArgs) -> KeyAlgorithm:
+    problems = Problems(f"invalid arguments for ClientCertificate {name!r}")
+    check_issuer(problems, args.get("issuer"))
+    check_subject(problems, args.get("common_name"), args.get("organization"))
+    check_lifetime(
+        problems,
+        args.get("validity_days", DEFAULT_VALIDITY_DAYS),
+        args.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS),
+    )
+    key_algorithm = check_key_algorithm(
+        problems, args.get("key_algorithm", KeyAlgorithm.ECDSA_P256.value)
+    )
+    problems.raise_if_any()
+    return key_algorithm

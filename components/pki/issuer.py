@@ -1,0 +1,105 @@
+"""What a certificate authority hands to whatever it signs, and the profile rules they share."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import pulumi
+from cryptography import x509
+
+from components import formats
+from components.pki.key_algorithm import KeyAlgorithm, key_algorithm_names
+from components.validation import Problems
+
+HOURS_PER_DAY = 24
+
+# RFC 5280 section 4.2.1.3 / 4.2.1.12 profile per role; never inherited from the issuer.
+CA_KEY_USAGES = ["cert_signing", "crl_signing"]
+CLIENT_KEY_USAGES = ["digital_signature", "client_auth"]
+
+
+class Issuer(TypedDict):
+    """A certificate authority, as the certificates it signs need it.
+
+    `CertificateAuthority.as_issuer()` builds one; from another language, pass the outputs of
+    an authority of your own under these names.
+    """
+
+    certificate_pem: pulumi.Input[str]
+    """PEM certificate of the issuing authority."""
+    private_key_pem: pulumi.Input[str]
+    """PEM private key of the issuing authority (kept secret)."""
+    intermediates_pem: pulumi.Input[str]
+    """The issuing authority's certificate and every intermediate above it, root excluded:
+    what a peer sends after its own certificate. Empty when the issuer is a root."""
+    trust_bundle_pem: pulumi.Input[str]
+    """The issuing authority's certificate and every authority above it, root included."""
+    depth: int
+    """Number of authorities from the issuer up to the root, both included (a root: 1)."""
+
+
+def serial_number_of(certificate_pem: pulumi.Output[str]) -> pulumi.Output[str]:
+    """The decimal serial number of a PEM certificate, as CRLs and `openssl x509` use it."""
+    return certificate_pem.apply(
+        lambda pem: str(x509.load_pem_x509_certificate(pem.encode()).serial_number)
+    )
+
+
+def check_lifetime(
+    problems: Problems,
+    validity_days: object,
+    renew_before_days: object | None = None,
+) -> None:
+    """Records problems with a validity period and its renewal window, given in days."""
+    if not _is_positive_int(validity_days):
+        problems.add("validity_days", f"must be a positive integer, got {validity_days!r}")
+        return
+    if renew_before_days is None:
+        return
+    if not _is_positive_int(renew_before_days):
+        problems.add("renew_before_days", f"must be a positive integer, got {renew_before_days!r}")
+    elif renew_before_days >= validity_days:  # type: ignore[operator]
+        problems.add(
+            "renew_before_days",
+            f"must be less than validity_days ({validity_days}), got {renew_before_days}",
+        )
+
+
+def check_key_algorithm(problems: Problems, value: object) -> KeyAlgorithm:
+    """The `KeyAlgorithm` named by `value`, or ECDSA P-256 after recording a problem."""
+    for algorithm in KeyAlgorithm:
+        if value in (algorithm, algorithm.value):
+            return algorithm
+    problems.add(
+        "key_algorithm", f"must be one of {' | '.join(key_algorithm_names())}, got {value!r}"
+    )
+    return KeyAlgorithm.ECDSA_P256
+
+
+def check_subject(problems: Problems, common_name: object, organization: object) -> None:
+    """Records problems with a subject's CN and O (RFC 5280 upper bounds)."""
+    if not isinstance(common_name, str) or not common_name:
+        problems.add("common_name", f"must be a non-empty string, got {common_name!r}")
+    elif (expected := formats.common_name(common_name)) is not None:
+        problems.add("common_name", f"must be {expected}")
+    if organization is not None and (
+        not isinstance(organization, str) or formats.organization(organization) is not None
+    ):
+        problems.add(
+            "organization", f"must be a string of at most 64 characters, got {organization!r}"
+        )
+
+
+def check_issuer(problems: Problems, issuer: object) -> None:
+    if not isinstance(issuer, dict) or not all(key in issuer for key in Issuer.__annotations__):
+        problems.add(
+            "issuer",
+            "must be an Issuer with certificate_pem, private_key_pem, intermediates_pem, "
+            "trust_bundle_pem and depth (CertificateAuthority.as_issuer() builds one)",
+        )
+    elif not _is_positive_int(issuer["depth"]):
+        problems.add("issuer.depth", f"must be a positive integer, got {issuer['depth']!r}")
+
+
+def _is_positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0

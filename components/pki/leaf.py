@@ -1,0 +1,78 @@
+"""The three resources behind every certificate this PKI signs: key, request, signature."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_tls as tls
+
+from components.pki.issuer import HOURS_PER_DAY, Issuer
+from components.pki.key_algorithm import KeyAlgorithm
+
+
+@dataclass(frozen=True)
+class SignedKeyPair:
+    key: tls.PrivateKey
+    request: tls.CertRequest
+    certificate: tls.LocallySignedCert
+
+
+def sign_new_key(
+    owner: pulumi.Resource,
+    name: str,
+    *,
+    issuer: Issuer,
+    key_algorithm: KeyAlgorithm,
+    common_name: str,
+    organization: str | None,
+    allowed_uses: Sequence[str],
+    validity_days: int,
+    renew_before_days: int | None,
+    is_ca: bool = False,
+    max_path_length: int | None = None,
+    dns_names: Sequence[str] = (),
+    ip_addresses: Sequence[str] = (),
+) -> SignedKeyPair:
+    """Creates `{name}-key`, `{name}-csr` and `{name}-cert` as children of `owner`."""
+    child = pulumi.ResourceOptions(parent=owner)
+    key = tls.PrivateKey(f"{name}-key", **key_algorithm.private_key_parameters(), opts=child)
+    request = tls.CertRequest(
+        f"{name}-csr",
+        private_key_pem=key.private_key_pem,
+        subject=tls.CertRequestSubjectArgs(common_name=common_name, organization=organization),
+        dns_names=list(dns_names) or None,
+        ip_addresses=list(ip_addresses) or None,
+        opts=child,
+    )
+    certificate = tls.LocallySignedCert(
+        f"{name}-cert",
+        cert_request_pem=request.cert_request_pem,
+        ca_cert_pem=issuer["certificate_pem"],
+        ca_private_key_pem=pulumi.Output.secret(issuer["private_key_pem"]),
+        validity_period_hours=validity_days * HOURS_PER_DAY,
+        early_renewal_hours=(
+            renew_before_days * HOURS_PER_DAY if renew_before_days is not None else None
+        ),
+        allowed_uses=list(allowed_uses),
+        is_ca_certificate=is_ca,
+        max_path_length=max_path_length,
+        # RFC 5280 section 4.2.1.2: end-entity certificates SHOULD carry a subject key id;
+        # the authority key id is added from the issuer's subject key id.
+        set_subject_key_id=True,
+        opts=child,
+    )
+    return SignedKeyPair(key, request, certificate)
+
+
+def chain(certificate_pem: pulumi.Input[str], issuer: Issuer) -> pulumi.Output[str]:
+    """A certificate followed by its issuer's intermediates: what a TLS peer must present."""
+    return pulumi.Output.all(certificate_pem, issuer["intermediates_pem"]).apply(
+        lambda parts: join_pem(*parts)
+    )
+
+
+def join_pem(*blocks: str) -> str:
+    """Concatenates PEM blocks, one newline-terminated block after the other."""
+    return "".join(block if block.endswith("\n") else block + "\n" for block in blocks if block)

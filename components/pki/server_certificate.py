@@ -1,0 +1,129 @@
+"""ServerCertificate: the ingress's TLS certificate, its key and the chain it presents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NotRequired, TypedDict
+
+import pulumi
+
+from components import formats
+from components.pki.issuer import (
+    Issuer,
+    check_issuer,
+    check_key_algorithm,
+    check_lifetime,
+    serial_number_of,
+)
+from components.pki.key_algorithm import KeyAlgorithm
+from components.pki.leaf import chain, sign_new_key
+from components.validation import Problems
+
+DEFAULT_VALIDITY_DAYS = 365
+DEFAULT_RENEW_BEFORE_DAYS = 30
+
+
+class ServerCertificateArgs(TypedDict):
+    """Arguments of `ServerCertificate`."""
+
+    issuer: Issuer
+    """The authority that signs the certificate (`CertificateAuthority.as_issuer()`)."""
+    dns_names: Sequence[str]
+    """DNS subject alternative names; the first is also the subject common name."""
+    ip_addresses: NotRequired[Sequence[str]]
+    """IP address subject alternative names."""
+    validity_days: NotRequired[int]
+    """Lifetime in days; default 365."""
+    renew_before_days: NotRequired[int]
+    """Days before expiry from which `pulumi up` renews the certificate; default 30."""
+    key_algorithm: NotRequired[str]
+    """One of RSA_2048, RSA_3072, RSA_4096, ECDSA_P256, ECDSA_P384; default ECDSA_P256."""
+
+
+class ServerCertificate(pulumi.ComponentResource):
+    """A TLS server certificate: key, request and a certificate signed by `issuer`.
+
+    Profile: CA:FALSE, KeyUsage digitalSignature (plus keyEncipherment for RSA keys),
+    ExtendedKeyUsage serverAuth, and the names as subjectAltName, which is what clients
+    match (RFC 6125; a common name alone has not been honoured by browsers since 2017).
+    """
+
+    certificate_pem: pulumi.Output[str]
+    """The server certificate alone, PEM."""
+    private_key_pem: pulumi.Output[str]
+    """Its private key, PEM (secret)."""
+    chain_pem: pulumi.Output[str]
+    """The certificate followed by the issuer's intermediates, root excluded: what belongs in
+    `tls.crt` of a `kubernetes.io/tls` Secret."""
+    serial_number: pulumi.Output[str]
+    """Serial number, decimal."""
+    expires_at: pulumi.Output[str]
+    """End of validity, RFC 3339."""
+
+    def __init__(
+        self,
+        name: str,
+        args: ServerCertificateArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        key_algorithm = _validate(name, args)
+        super().__init__("mtls:index:ServerCertificate", name, {}, opts)
+        dns_names = list(args["dns_names"])
+        ip_addresses = list(args.get("ip_addresses", ()))
+        signed = sign_new_key(
+            self,
+            name,
+            issuer=args["issuer"],
+            key_algorithm=key_algorithm,
+            common_name=(dns_names or ip_addresses)[0],
+            organization=None,
+            allowed_uses=[*key_algorithm.server_key_usages(), "server_auth"],
+            validity_days=args.get("validity_days", DEFAULT_VALIDITY_DAYS),
+            renew_before_days=args.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS),
+            dns_names=dns_names,
+            ip_addresses=ip_addresses,
+        )
+        self.certificate_pem = signed.certificate.cert_pem
+        self.private_key_pem = pulumi.Output.secret(signed.key.private_key_pem)
+        self.chain_pem = chain(signed.certificate.cert_pem, args["issuer"])
+        self.serial_number = serial_number_of(signed.certificate.cert_pem)
+        self.expires_at = signed.certificate.validity_end_time
+        self.register_outputs(
+            {
+                "certificate_pem": self.certificate_pem,
+                "private_key_pem": self.private_key_pem,
+                "chain_pem": self.chain_pem,
+                "serial_number": self.serial_number,
+                "expires_at": self.expires_at,
+            }
+        )
+
+
+def _validate(name: str, args: ServerCertificateArgs) -> KeyAlgorithm:
+    problems = Problems(f"invalid arguments for ServerCertificate {name!r}")
+    check_issuer(problems, args.get("issuer"))
+    dns_names = args.get("dns_names")
+    ip_addresses = args.get("ip_addresses", ())
+    for field, values, check in (
+        ("dns_names", dns_names, formats.hostname),
+        ("ip_addresses", ip_addresses, formats.ip_address),
+    ):
+        if isinstance(values, str) or not isinstance(values, Sequence):
+            problems.add(field, f"must be a list of strings, got {values!r}")
+            continue
+        for index, value in enumerate(values):
+            expected = check(value) if isinstance(value, str) else "a string"
+            if expected is not None:
+                problems.add(f"{field}[{index}]", f"must be {expected}, got {value!r}")
+    if not dns_names and not ip_addresses:
+        problems.add("dns_names", "must hold at least one name: a server certificate needs a SAN")
+    check_lifetime(
+        problems,
+        args.get("validity_days", DEFAULT_VALIDITY_DAYS),
+        args.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS),
+    )
+    key_algorithm = check_key_algorithm(
+        problems, args.get("key_algorithm", KeyAlgorithm.ECDSA_P256.value)
+    )
+    problems.raise_if_any()
+    return key_algorithm

@@ -1,0 +1,177 @@
+"""MtlsIngressStack: the whole mtls-ingress stack, built from its config document."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict, TypeVar
+
+import pulumi
+
+from components.pki import (
+    CertificateAuthority,
+    ClientCertificate,
+    ServerCertificate,
+)
+from components.settings import AuthoritySettings, StackSettings, parse_settings
+
+T = TypeVar("T")
+
+
+class MtlsIngressStackArgs(TypedDict):
+    """The stack's config document: the `mtls-ingress:*` keys documented in the README."""
+
+    namespace: str
+    """Namespace of the Secrets and the Ingress."""
+    host: str
+    """The host name clients connect to."""
+    pki: NotRequired[Mapping[str, Any]]
+    """Certificate authorities, server and client certificates, revocation."""
+    ingress: NotRequired[Mapping[str, Any]]
+    """The Ingress: class, paths, backend, client verification."""
+    controller: NotRequired[Mapping[str, Any]]
+    """The ingress-nginx controller ConfigMap."""
+
+
+class MtlsIngressStack(pulumi.ComponentResource):
+    """Everything that gives one ingress host mutual TLS, from one config document.
+
+    The document is validated before anything is registered: invalid settings raise one
+    `pulumi.RunError` listing every problem, and the stack creates nothing.
+    """
+
+    settings: StackSettings
+    """The validated settings the stack was built from."""
+    server_ca: CertificateAuthority
+    """The authority that signs the server certificate."""
+    client_ca: CertificateAuthority
+    """The authority that signs client certificates (the server CA in the simple setup)."""
+    server_certificate: ServerCertificate
+    """The ingress's TLS certificate."""
+    server_ca_certificate_pem: pulumi.Output[str]
+    """The server CA certificate: what clients trust to verify the ingress."""
+    client_ca_bundle_pem: pulumi.Output[str]
+    """The client CA bundle: what the ingress trusts to verify clients (`ca.crt`)."""
+    server_chain_pem: pulumi.Output[str]
+    """The server certificate and its intermediates (`tls.crt`)."""
+    server_expires_at: pulumi.Output[str]
+    """End of the server certificate's validity, RFC 3339."""
+    clients: dict[str, ClientCertificate]
+    """Every configured client, revoked ones included, by name."""
+    client_certificates: pulumi.Output[dict[str, dict[str, str]]]
+    """Per active client: certificate, chain, serialNumber and expiresAt."""
+    client_private_keys: pulumi.Output[dict[str, str]]
+    """Per active client: private key, PEM (secret)."""
+    revoked_client_serials: pulumi.Output[dict[str, str]]
+    """Per revoked client: the serial number the revocation list names."""
+
+    def __init__(
+        self,
+        name: str,
+        args: MtlsIngressStackArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        settings = parse_settings(args)
+        super().__init__("mtls:index:MtlsIngressStack", name, {}, opts)
+        self.settings = settings
+        pki = settings.pki
+        algorithm = pki.key_algorithm.value
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.server_ca = _authority(f"{name}-server-ca", pki.server_ca, algorithm, child)
+        self.client_ca = (
+            _authority(f"{name}-client-ca", pki.client_ca, algorithm, child)
+            if pki.client_ca is not None
+            else self.server_ca
+        )
+        self.server_certificate = ServerCertificate(
+            f"{name}-server",
+            {
+                "issuer": self.server_ca.as_issuer(),
+                "dns_names": list(pki.server.dns_names),
+                "ip_addresses": list(pki.server.ip_addresses),
+                "validity_days": pki.server.validity_days,
+                "renew_before_days": pki.server.renew_before_days,
+                "key_algorithm": algorithm,
+            },
+            child,
+        )
+        self.clients = {
+            client.name: ClientCertificate(
+                f"{name}-client-{client.name}",
+                {
+                    "issuer": self.client_ca.as_issuer(),
+                    "common_name": client.common_name,
+                    "organization": client.organizations[0] if client.organizations else None,
+                    "validity_days": client.validity_days,
+                    "renew_before_days": client.renew_before_days,
+                    "key_algorithm": algorithm,
+                },
+                child,
+            )
+            for client in pki.clients
+        }
+        active = [c.name for c in pki.clients if not c.revoked]
+        revoked = [c.name for c in pki.clients if c.revoked]
+        self.client_certificates = _by_name(
+            {name: _certificate_summary(self.clients[name]) for name in active}
+        )
+        self.client_private_keys = pulumi.Output.secret(
+            _by_name({name: self.clients[name].private_key_pem for name in active})
+        )
+        self.revoked_client_serials = _by_name(
+            {name: self.clients[name].serial_number for name in revoked}
+        )
+        self.server_ca_certificate_pem = self.server_ca.certificate_pem
+        self.client_ca_bundle_pem = self.client_ca.trust_bundle_pem
+        self.server_chain_pem = self.server_certificate.chain_pem
+        self.server_expires_at = self.server_certificate.expires_at
+        self.register_outputs(
+            {
+                "server_ca_certificate_pem": self.server_ca_certificate_pem,
+                "client_ca_bundle_pem": self.client_ca_bundle_pem,
+                "server_chain_pem": self.server_chain_pem,
+                "server_expires_at": self.server_expires_at,
+                "client_certificates": self.client_certificates,
+                "client_private_keys": self.client_private_keys,
+                "revoked_client_serials": self.revoked_client_serials,
+            }
+        )
+
+
+def _certificate_summary(client: ClientCertificate) -> pulumi.Output[dict[str, str]]:
+    return pulumi.Output.all(
+        client.certificate_pem, client.chain_pem, client.serial_number, client.expires_at
+    ).apply(
+        lambda values: {
+            "certificate": values[0],
+            "chain": values[1],
+            "serialNumber": values[2],
+            "expiresAt": values[3],
+        }
+    )
+
+
+def _by_name(outputs: Mapping[str, pulumi.Output[T]]) -> pulumi.Output[dict[str, T]]:
+    """One Output holding a map of names to the values of `outputs`."""
+    names = list(outputs)
+    return pulumi.Output.all(*outputs.values()).apply(
+        lambda values: dict(zip(names, values, strict=True))
+    )
+
+
+def _authority(
+    name: str,
+    authority: AuthoritySettings,
+    key_algorithm: str,
+    opts: pulumi.ResourceOptions,
+) -> CertificateAuthority:
+    return CertificateAuthority(
+        name,
+        {
+            "common_name": authority.common_name,
+            "organization": authority.organization,
+            "validity_days": authority.validity_days,
+            "key_algorithm": key_algorithm,
+        },
+        opts,
+    )

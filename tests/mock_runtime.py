@@ -1,0 +1,100 @@
+"""Runs Pulumi programs and components under `set_mocks`, with pulumi-tls emulated.
+
+Each `MockRuntime` owns a fresh event loop and a fresh root stack: the Pulumi runtime keeps
+both in process-wide state, and work left pending by one test would otherwise run, or fail,
+inside the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import runpy
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pulumi
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_pulumi_func
+
+from tests.tls_emulator import TlsEmulator
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_NAME = "mtls-ingress"
+
+T = TypeVar("T")
+
+
+class MockRuntime:
+    def __init__(self, *, now: Callable[[], datetime] | None = None) -> None:
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.emulator = TlsEmulator() if now is None else TlsEmulator(now=now)
+        self.program_globals: dict[str, Any] = {}
+
+    def close(self) -> None:
+        """Finishes or cancels whatever the run left pending, then closes the loop."""
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        runtime_settings.SETTINGS.outputs.clear()
+        self.loop.close()
+        asyncio.set_event_loop(None)
+
+    def run(
+        self,
+        build: Callable[[], T],
+        *,
+        config: Mapping[str, object] | None = None,
+        stack: str = "dev",
+        preview: bool = False,
+    ) -> T:
+        """Runs `build` as a Pulumi program and waits for every registration to finish."""
+        runtime_settings.ROOT.set(None)
+        previous = os.environ.get("PULUMI_CONFIG")
+        os.environ["PULUMI_CONFIG"] = json.dumps(
+            {
+                f"{PROJECT_NAME}:{key}": value if isinstance(value, str) else json.dumps(value)
+                for key, value in (config or {}).items()
+            }
+        )
+        try:
+            # Outputs created under a previous runtime belong to a closed event loop; the
+            # runtime would wait on them forever (as `pulumi.runtime.test` also clears them).
+            runtime_settings.SETTINGS.outputs.clear()
+            pulumi.runtime.set_mocks(
+                self.emulator, project=PROJECT_NAME, stack=stack, preview=preview
+            )
+            runtime_settings.SETTINGS.rpc_manager.clear()
+            result: list[T] = []
+            self.loop.run_until_complete(run_pulumi_func(lambda: result.append(build())))
+            return result[0]
+        finally:
+            if previous is None:
+                os.environ.pop("PULUMI_CONFIG", None)
+            else:
+                os.environ["PULUMI_CONFIG"] = previous
+
+    def run_program(
+        self, config: Mapping[str, object], **options: Any
+    ) -> dict[str, pulumi.Output[Any]]:
+        """Runs the project's `__main__.py` with `config` and returns its stack exports."""
+        main = PROJECT_DIR / "__main__.py"
+        self.program_globals = self.run(
+            lambda: runpy.run_path(str(main), run_name="__main__"), config=config, **options
+        )
+        root = runtime_settings.get_root_resource()
+        assert root is not None
+        outputs: dict[str, Any] = root.outputs
+        return {name: pulumi.Output.from_input(value) for name, value in outputs.items()}
+
+    def resolve(self, value: pulumi.Input[T]) -> T:
+        """The value of an Output (None while unknown, as in a preview)."""
+        return self.loop.run_until_complete(pulumi.Output.from_input(value).future())  # type: ignore[return-value]
+
+    def is_secret(self, value: pulumi.Input[Any]) -> bool:
+        return self.loop.run_until_complete(pulumi.Output.from_input(value).is_secret())
