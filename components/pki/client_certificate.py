@@ -13,10 +13,9 @@ from components.pki.issuer import (
     check_key_algorithm,
     check_lifetime,
     check_subject,
-    serial_number_of,
 )
 from components.pki.key_algorithm import KeyAlgorithm
-from components.pki.leaf import chain, sign_new_key
+from components.pki.leaf import IssuedCertificate, sign_new_key
 from components.validation import Problems
 
 DEFAULT_VALIDITY_DAYS = 180
@@ -41,24 +40,12 @@ class ClientCertificateArgs(TypedDict):
     """One of RSA_2048, RSA_3072, RSA_4096, ECDSA_P256, ECDSA_P384; default ECDSA_P256."""
 
 
-class ClientCertificate(pulumi.ComponentResource):
+class ClientCertificate(IssuedCertificate):
     """A TLS client certificate: key, request and a certificate signed by `issuer`.
 
     Profile: CA:FALSE, KeyUsage digitalSignature, ExtendedKeyUsage clientAuth only, so the
     certificate cannot be used to impersonate a server.
     """
-
-    certificate_pem: pulumi.Output[str]
-    """The client certificate alone, PEM."""
-    private_key_pem: pulumi.Output[str]
-    """Its private key, PEM (secret)."""
-    chain_pem: pulumi.Output[str]
-    """The certificate followed by the issuer's intermediates, root excluded: what the client
-    presents (e.g. `curl --cert`)."""
-    serial_number: pulumi.Output[str]
-    """Serial number, decimal: what a revocation list names."""
-    expires_at: pulumi.Output[str]
-    """End of validity, RFC 3339."""
 
     def __init__(
         self,
@@ -79,20 +66,7 @@ class ClientCertificate(pulumi.ComponentResource):
             validity_days=args.get("validity_days", DEFAULT_VALIDITY_DAYS),
             renew_before_days=args.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS),
         )
-        self.certificate_pem = signed.certificate.cert_pem
-        self.private_key_pem = pulumi.Output.secret(signed.key.private_key_pem)
-        self.chain_pem = chain(signed.certificate.cert_pem, args["issuer"])
-        self.serial_number = serial_number_of(signed.certificate.cert_pem)
-        self.expires_at = signed.certificate.validity_end_time
-        self.register_outputs(
-            {
-                "certificate_pem": self.certificate_pem,
-                "private_key_pem": self.private_key_pem,
-                "chain_pem": self.chain_pem,
-                "serial_number": self.serial_number,
-                "expires_at": self.expires_at,
-            }
-        )
+        self._publish(signed, args["issuer"])
 
 
 def _validate(name: str, args: ClientCertificateArgs) -> KeyAlgorithm:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_tls as tls
 
-from components.pki.issuer import HOURS_PER_DAY, Issuer
+from components.pki.issuer import HOURS_PER_DAY, Issuer, serial_number_of
 from components.pki.key_algorithm import KeyAlgorithm
 
 
@@ -64,6 +64,38 @@ def sign_new_key(
         opts=child,
     )
     return SignedKeyPair(key, request, certificate)
+
+
+class IssuedCertificate(pulumi.ComponentResource):
+    """What every end-entity certificate component exposes."""
+
+    certificate_pem: pulumi.Output[str]
+    """The certificate alone, PEM."""
+    private_key_pem: pulumi.Output[str]
+    """Its private key, PEM (secret)."""
+    chain_pem: pulumi.Output[str]
+    """The certificate followed by the issuer's intermediates, root excluded: what the holder
+    presents in a TLS handshake (`tls.crt`, `curl --cert`)."""
+    serial_number: pulumi.Output[str]
+    """Serial number, decimal: what a revocation list names."""
+    expires_at: pulumi.Output[str]
+    """End of validity, RFC 3339."""
+
+    def _publish(self, signed: SignedKeyPair, issuer: Issuer) -> None:
+        self.certificate_pem = signed.certificate.cert_pem
+        self.private_key_pem = pulumi.Output.secret(signed.key.private_key_pem)
+        self.chain_pem = chain(signed.certificate.cert_pem, issuer)
+        self.serial_number = serial_number_of(signed.certificate.cert_pem)
+        self.expires_at = signed.certificate.validity_end_time
+        self.register_outputs(
+            {
+                "certificate_pem": self.certificate_pem,
+                "private_key_pem": self.private_key_pem,
+                "chain_pem": self.chain_pem,
+                "serial_number": self.serial_number,
+                "expires_at": self.expires_at,
+            }
+        )
 
 
 def chain(certificate_pem: pulumi.Input[str], issuer: Issuer) -> pulumi.Output[str]:

@@ -13,10 +13,9 @@ from components.pki.issuer import (
     check_issuer,
     check_key_algorithm,
     check_lifetime,
-    serial_number_of,
 )
 from components.pki.key_algorithm import KeyAlgorithm
-from components.pki.leaf import chain, sign_new_key
+from components.pki.leaf import IssuedCertificate, sign_new_key
 from components.validation import Problems
 
 DEFAULT_VALIDITY_DAYS = 365
@@ -40,25 +39,13 @@ class ServerCertificateArgs(TypedDict):
     """One of RSA_2048, RSA_3072, RSA_4096, ECDSA_P256, ECDSA_P384; default ECDSA_P256."""
 
 
-class ServerCertificate(pulumi.ComponentResource):
+class ServerCertificate(IssuedCertificate):
     """A TLS server certificate: key, request and a certificate signed by `issuer`.
 
     Profile: CA:FALSE, KeyUsage digitalSignature (plus keyEncipherment for RSA keys),
     ExtendedKeyUsage serverAuth, and the names as subjectAltName, which is what clients
     match (RFC 6125; a common name alone has not been honoured by browsers since 2017).
     """
-
-    certificate_pem: pulumi.Output[str]
-    """The server certificate alone, PEM."""
-    private_key_pem: pulumi.Output[str]
-    """Its private key, PEM (secret)."""
-    chain_pem: pulumi.Output[str]
-    """The certificate followed by the issuer's intermediates, root excluded: what belongs in
-    `tls.crt` of a `kubernetes.io/tls` Secret."""
-    serial_number: pulumi.Output[str]
-    """Serial number, decimal."""
-    expires_at: pulumi.Output[str]
-    """End of validity, RFC 3339."""
 
     def __init__(
         self,
@@ -83,20 +70,7 @@ class ServerCertificate(pulumi.ComponentResource):
             dns_names=dns_names,
             ip_addresses=ip_addresses,
         )
-        self.certificate_pem = signed.certificate.cert_pem
-        self.private_key_pem = pulumi.Output.secret(signed.key.private_key_pem)
-        self.chain_pem = chain(signed.certificate.cert_pem, args["issuer"])
-        self.serial_number = serial_number_of(signed.certificate.cert_pem)
-        self.expires_at = signed.certificate.validity_end_time
-        self.register_outputs(
-            {
-                "certificate_pem": self.certificate_pem,
-                "private_key_pem": self.private_key_pem,
-                "chain_pem": self.chain_pem,
-                "serial_number": self.serial_number,
-                "expires_at": self.expires_at,
-            }
-        )
+        self._publish(signed, args["issuer"])
 
 
 def _validate(name: str, args: ServerCertificateArgs) -> KeyAlgorithm:
