@@ -86,6 +86,42 @@ def config_map_key(value: str) -> str | None:
     return "a ConfigMap key: letters, digits, '-', '_' and '.'"
 
 
+# ingress-nginx v1.15, internal/ingress/annotations/authtls/main.go: `auth-tls-error-page`
+# values that do not match this are rejected together with the whole annotation group.
+_ERROR_PAGE = re.compile(
+    r"^(@[A-Za-z0-9_-]+|((https?://)?[A-Za-z0-9\-.]+(:\d+)?)?(/[A-Za-z0-9\-_.]+)*/?)$"
+)
+# ingress-nginx v1.15, internal/ingress/inspector/rules.go: paths of type Prefix must match.
+_INGRESS_PATH = re.compile(r"^/[A-Za-z0-9._\-/]*$")
+
+
+def ingress_path(value: str) -> str | None:
+    if _INGRESS_PATH.match(value):
+        return None
+    # Wording of ingress-nginx's strict path-type validation, which rejects anything else.
+    return "a path starting with '/' made of letters, digits and . _ - /"
+
+
+def auth_tls_error_page(value: str) -> str | None:
+    if _ERROR_PAGE.match(value):
+        return None
+    return (
+        "a URL or path ingress-nginx accepts for auth-tls-error-page, "
+        "e.g. https://example.com/mtls-error"
+    )
+
+
+def auth_tls_match_cn(value: str) -> str | None:
+    """ingress-nginx's CommonNameAnnotationValidator: "CN=" and a regular expression."""
+    if not value.startswith("CN="):
+        return "a pattern starting with 'CN=', e.g. 'CN=(alice|bob)'"
+    try:
+        re.compile(value[3:])
+    except re.error as error:
+        return f"'CN=' followed by a valid regular expression ({error})"
+    return None
+
+
 def covers(dns_name: str, host: str) -> bool:
     """Whether a certificate SAN `dns_name` matches `host` (RFC 6125: `*` spans one label)."""
     if dns_name == host:

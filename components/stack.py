@@ -13,6 +13,7 @@ from components.pki import (
     ServerCertificate,
 )
 from components.settings import AuthoritySettings, StackSettings, parse_settings
+from components.stack_objects import StackObjects, StackPki, declare_objects
 
 T = TypeVar("T")
 
@@ -63,6 +64,10 @@ class MtlsIngressStack(pulumi.ComponentResource):
     """Per active client: private key, PEM (secret)."""
     revoked_client_serials: pulumi.Output[dict[str, str]]
     """Per revoked client: the serial number the revocation list names."""
+    objects: StackObjects
+    """The Kubernetes objects: controller settings, Secrets, Ingress."""
+    ingress_url: str
+    """The https URL clients call."""
 
     def __init__(
         self,
@@ -121,6 +126,10 @@ class MtlsIngressStack(pulumi.ComponentResource):
         self.revoked_client_serials = _by_name(
             {name: self.clients[name].serial_number for name in revoked}
         )
+        self.objects = declare_objects(
+            name, settings, StackPki(self.server_ca, self.client_ca, self.server_certificate), child
+        )
+        self.ingress_url = self.objects.ingress.url
         self.server_ca_certificate_pem = self.server_ca.certificate_pem
         self.client_ca_bundle_pem = self.client_ca.trust_bundle_pem
         self.server_chain_pem = self.server_certificate.chain_pem
@@ -134,6 +143,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
                 "client_certificates": self.client_certificates,
                 "client_private_keys": self.client_private_keys,
                 "revoked_client_serials": self.revoked_client_serials,
+                "ingress_url": self.ingress_url,
             }
         )
 

@@ -123,10 +123,16 @@ class BackendSettings:
     service: str
     port: int | str
     protocol: BackendProtocol
+    tls_name: str
+    """HTTPS: the DNS name in the backend's certificate, which nginx verifies."""
+    client_certificate: bool
+    """HTTPS: whether nginx presents a client certificate to the backend (mTLS upstream)."""
 
 
 @dataclass(frozen=True)
 class IngressSettings:
+    name: str
+    """Name of the Ingress; its Secrets are named after it."""
     class_name: str
     paths: tuple[str, ...]
     backend: BackendSettings

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +48,7 @@ CLIENT_KEYS = (
 REVOKED_SERIAL_KEYS = ("serialNumber", "reason")
 CRL_KEYS = ("validityDays", "refreshBeforeDays")
 INGRESS_KEYS = (
+    "name",
     "className",
     "paths",
     "backend",
@@ -57,19 +57,11 @@ INGRESS_KEYS = (
     "errorPage",
     "matchCn",
 )
-BACKEND_KEYS = ("service", "port", "protocol")
+BACKEND_KEYS = ("service", "port", "protocol", "tlsName", "clientCertificate")
 CONTROLLER_KEYS = ("manage", "namespace", "configMapName", "settings")
 
 DEFAULT_CONTROLLER_NAMESPACE = "ingress-nginx"
 DEFAULT_CONTROLLER_CONFIG_MAP = "ingress-nginx-controller"
-
-# ingress-nginx v1.15, internal/ingress/annotations/authtls/main.go: `auth-tls-error-page`
-# values that do not match this are rejected with the whole annotation group.
-_ERROR_PAGE = re.compile(
-    r"^(@[A-Za-z0-9_-]+|((https?://)?[A-Za-z0-9\-.]+(:\d+)?)?(/[A-Za-z0-9\-_.]+)*/?)$"
-)
-# ingress-nginx v1.15, internal/ingress/inspector/rules.go: paths of type Prefix must match.
-_INGRESS_PATH = re.compile(r"^/[A-Za-z0-9._\-/]*$")
 
 
 def parse_settings(config: Mapping[str, Any]) -> StackSettings:
@@ -87,7 +79,7 @@ def parse_settings(config: Mapping[str, Any]) -> StackSettings:
     namespace = root.text("namespace", required=True, check=formats.dns_label) or ""
     host = root.text("host", required=True, check=formats.hostname) or ""
     pki = _pki(root.section("pki", PKI_KEYS), host)
-    ingress = _ingress(root.section("ingress", INGRESS_KEYS))
+    ingress = _ingress(root.section("ingress", INGRESS_KEYS), namespace)
     controller = _controller(root.section("controller", CONTROLLER_KEYS))
     problems.raise_if_any()
     return StackSettings(namespace, host, pki, ingress, controller)
@@ -233,21 +225,23 @@ def _crl(section: Section) -> CrlSettings:
     return CrlSettings(validity_days, refresh_before_days)
 
 
-def _ingress(section: Section) -> IngressSettings:
+def _ingress(section: Section, namespace: str) -> IngressSettings:
     class_name = section.text("className", default="nginx", check=formats.dns_subdomain)
-    paths = section.text_list("paths", default=("/",), check=_ingress_path, non_empty=True)
+    paths = section.text_list("paths", default=("/",), check=formats.ingress_path, non_empty=True)
     backend_section = section.section("backend", BACKEND_KEYS)
     if not section.has("backend"):
         section.fail("backend", "is required: {service, port, protocol?}")
-    backend = _backend(backend_section)
+    backend = _backend(backend_section, namespace)
+    # The Secrets get suffixes of up to 13 characters ("-upstream-tls"); names stay labels.
+    name = section.text("name", default=backend.service, check=_object_name) or backend.service
     if isinstance(section.values.get("verifyClient"), bool):
         # YAML 1.1 readers turn an unquoted `on`/`off` into a boolean; take it as meant.
         verify_client = VerifyClient.ON if section.values["verifyClient"] else VerifyClient.OFF
     else:
         verify_client = section.choice("verifyClient", VerifyClient, VerifyClient.ON)
     pass_certificate = section.boolean("passCertificateToUpstream", default=False)
-    error_page = section.text("errorPage", check=_error_page)
-    match_cn = section.text("matchCn", check=_match_cn)
+    error_page = section.text("errorPage", check=formats.auth_tls_error_page)
+    match_cn = section.text("matchCn", check=formats.auth_tls_match_cn)
     nginx_sees_tls = backend.protocol is not BackendProtocol.PASSTHROUGH
     for key, is_set in (
         ("passCertificateToUpstream", pass_certificate),
@@ -263,6 +257,7 @@ def _ingress(section: Section) -> IngressSettings:
         elif is_set and verify_client is VerifyClient.OFF:
             section.fail(key, "has no effect when verifyClient is off")
     return IngressSettings(
+        name,
         class_name or "nginx",
         paths,
         backend,
@@ -273,7 +268,7 @@ def _ingress(section: Section) -> IngressSettings:
     )
 
 
-def _backend(section: Section) -> BackendSettings:
+def _backend(section: Section, namespace: str) -> BackendSettings:
     service = section.text("service", required=section.values != {}, check=formats.service_name)
     port: int | str = 0
     raw_port = section.values.get("port")
@@ -285,7 +280,15 @@ def _backend(section: Section) -> BackendSettings:
     else:
         port = section.integer("port", default=0, maximum=65535)
     protocol = section.choice("protocol", BackendProtocol, BackendProtocol.HTTP)
-    return BackendSettings(service or "", port, protocol)
+    tls_name = (
+        section.text("tlsName", default=f"{service}.{namespace}.svc", check=formats.hostname)
+        or f"{service}.{namespace}.svc"
+    )
+    client_certificate = section.boolean("clientCertificate", default=False)
+    for key in ("tlsName", "clientCertificate"):
+        if section.has(key) and protocol is not BackendProtocol.HTTPS:
+            section.fail(key, "only applies with protocol HTTPS (TLS from nginx to the backend)")
+    return BackendSettings(service or "", port, protocol, tls_name, client_certificate)
 
 
 def _controller(section: Section) -> ControllerSettings:
@@ -305,6 +308,8 @@ def _controller(section: Section) -> ControllerSettings:
             path = f"{section.path_of('settings')}.{key}"
             if (expected := formats.config_map_key(str(key))) is not None:
                 section.problems.add(path, f"must be {expected}")
+            elif key in _NOT_CONFIG_MAP_KEYS:
+                section.problems.add(path, _NOT_CONFIG_MAP_KEYS[key])
             elif isinstance(value, bool):
                 settings.append((key, "true" if value else "false"))
             elif isinstance(value, str | int | float):
@@ -322,25 +327,32 @@ def _controller(section: Section) -> ControllerSettings:
     )
 
 
-def _ingress_path(value: str) -> str | None:
-    if _INGRESS_PATH.match(value):
+# Settings users put in the controller ConfigMap that the controller silently ignores there.
+_NOT_CONFIG_MAP_KEYS = {
+    flag: f"is the controller command-line flag --{flag}, not a ConfigMap key; set it in the "
+    "controller's arguments (Helm: controller.extraArgs)"
+    for flag in (
+        "enable-ssl-passthrough",
+        "default-ssl-certificate",
+        "enable-ssl-chain-completion",
+        "ingress-class",
+        "watch-namespace",
+        "publish-service",
+        "annotations-prefix",
+    )
+} | {
+    annotation: f"is an Ingress annotation (nginx.ingress.kubernetes.io/{annotation}), not a "
+    "ConfigMap key; the stack sets it on the Ingress from the ingress.* settings"
+    for annotation in (
+        "ssl-passthrough",
+        "auth-tls-secret",
+        "auth-tls-verify-client",
+        "backend-protocol",
+    )
+}
+
+
+def _object_name(value: str) -> str | None:
+    if len(value) <= 50 and formats.dns_label(value) is None:
         return None
-    # Wording of ingress-nginx's strict path-type validation, which rejects anything else.
-    return "a path starting with '/' made of letters, digits and . _ - /"
-
-
-def _error_page(value: str) -> str | None:
-    if _ERROR_PAGE.match(value):
-        return None
-    return "a URL or path ingress-nginx accepts for auth-tls-error-page, e.g. https://example.com/mtls-error"
-
-
-def _match_cn(value: str) -> str | None:
-    # ingress-nginx's CommonNameAnnotationValidator: "CN=" followed by a regular expression.
-    if not value.startswith("CN="):
-        return "a pattern starting with 'CN=', e.g. 'CN=(alice|bob)'"
-    try:
-        re.compile(value[3:])
-    except re.error as error:
-        return f"'CN=' followed by a valid regular expression ({error})"
-    return None
+    return "a lowercase RFC 1123 label of at most 50 characters"

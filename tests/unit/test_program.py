@@ -21,6 +21,7 @@ from tests.x509_assertions import (
 )
 
 EXPORTS = {
+    "ingressUrl",
     "serverCaCertificate",
     "clientCaBundle",
     "serverCertificateChain",
@@ -219,6 +220,18 @@ BAD_CONFIGS = [
         "string, number or boolean",
     ),
     (_set("ingres", {}), "ingres", "unknown key"),
+    (
+        _set("controller.settings", {"enable-ssl-passthrough": "true"}),
+        "controller.settings.enable-ssl-passthrough",
+        "command-line flag --enable-ssl-passthrough",
+    ),
+    (
+        _set("controller.settings", {"ssl-passthrough": "true"}),
+        "controller.settings.ssl-passthrough",
+        "is an Ingress annotation",
+    ),
+    (_set("ingress.backend.tlsName", "web.svc"), "ingress.backend.tlsName", "protocol HTTPS"),
+    (_set("ingress.name", "Payments_API"), "ingress.name", "RFC 1123 label"),
 ]
 
 

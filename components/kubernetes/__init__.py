@@ -1,0 +1,19 @@
+"""The Kubernetes objects that enforce mutual TLS, on pulumi-kubernetes."""
+
+from components.kubernetes.annotations import ClientAuthArgs, UpstreamTlsArgs
+from components.kubernetes.controller_config import ControllerConfig, ControllerConfigArgs
+from components.kubernetes.ingress import MtlsIngress, MtlsIngressArgs
+from components.kubernetes.secrets import CaSecret, CaSecretArgs, TlsSecret, TlsSecretArgs
+
+__all__ = [
+    "CaSecret",
+    "CaSecretArgs",
+    "ClientAuthArgs",
+    "ControllerConfig",
+    "ControllerConfigArgs",
+    "MtlsIngress",
+    "MtlsIngressArgs",
+    "TlsSecret",
+    "TlsSecretArgs",
+    "UpstreamTlsArgs",
+]

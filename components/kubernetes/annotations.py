@@ -1,0 +1,87 @@
+"""The ingress-nginx annotations that switch on client certificate checks and backend TLS.
+
+Values are written the way the controller parses them (ingress-nginx v1.15,
+internal/ingress/annotations/authtls and proxyssl): strings only, booleans as "true"/"false".
+"""
+
+from __future__ import annotations
+
+from typing import NotRequired, TypedDict
+
+PREFIX = "nginx.ingress.kubernetes.io/"
+VERIFY_CLIENT_VALUES = ("on", "optional", "optional_no_ca", "off")
+
+
+class ClientAuthArgs(TypedDict):
+    """Client certificate authentication at the ingress (`auth-tls-*`)."""
+
+    secret: str
+    """`namespace/name` of the Secret with `ca.crt` (and `ca.crl`)."""
+    verify_depth: int
+    """Most CA certificates between a client certificate and the trusted root: the number of
+    authorities in the client CA chain (1 when a root signs clients directly)."""
+    verify_client: NotRequired[str]
+    """on (default) | optional | optional_no_ca | off."""
+    pass_certificate_to_upstream: NotRequired[bool]
+    """Forward the client certificate in the `ssl-client-cert` header."""
+    error_page: NotRequired[str | None]
+    """Where to redirect clients whose certificate fails verification."""
+    match_cn: NotRequired[str | None]
+    """`CN=<regex>` the client subject must match (403 otherwise)."""
+
+
+class UpstreamTlsArgs(TypedDict):
+    """TLS from nginx to the backend (`backend-protocol: HTTPS` and `proxy-ssl-*`)."""
+
+    secret: str
+    """`namespace/name` of the Secret with `ca.crt` that verifies the backend, and `tls.crt`
+    and `tls.key` when nginx authenticates to the backend with a client certificate."""
+    server_name: str
+    """The name the backend certificate must carry; also sent as SNI."""
+    verify_depth: NotRequired[int]
+    """Most CA certificates above the backend certificate; default 1."""
+
+
+def client_auth_annotations(auth: ClientAuthArgs) -> dict[str, str]:
+    annotations = {
+        "auth-tls-secret": auth["secret"],
+        "auth-tls-verify-client": auth.get("verify_client", "on"),
+        # Without it the controller uses depth 1, which rejects every client behind an
+        # intermediate CA; with more than needed, nginx accepts longer chains than we issue.
+        "auth-tls-verify-depth": str(auth["verify_depth"]),
+        "auth-tls-pass-certificate-to-upstream": _flag(
+            auth.get("pass_certificate_to_upstream", False)
+        ),
+    }
+    if error_page := auth.get("error_page"):
+        annotations["auth-tls-error-page"] = error_page
+    if match_cn := auth.get("match_cn"):
+        annotations["auth-tls-match-cn"] = match_cn
+    return _prefixed(annotations)
+
+
+def upstream_tls_annotations(upstream: UpstreamTlsArgs) -> dict[str, str]:
+    return _prefixed(
+        {
+            "backend-protocol": "HTTPS",
+            "proxy-ssl-secret": upstream["secret"],
+            # The controller's default is "off": it would accept any backend certificate.
+            "proxy-ssl-verify": "on",
+            "proxy-ssl-verify-depth": str(upstream.get("verify_depth", 1)),
+            "proxy-ssl-name": upstream["server_name"],
+            "proxy-ssl-server-name": "on",
+            "proxy-ssl-protocols": "TLSv1.2 TLSv1.3",
+        }
+    )
+
+
+def passthrough_annotations() -> dict[str, str]:
+    return _prefixed({"ssl-passthrough": "true"})
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _prefixed(annotations: dict[str, str]) -> dict[str, str]:
+    return {PREFIX + key: value for key, value in annotations.items()}

@@ -1,0 +1,206 @@
+"""MtlsIngress: a networking.k8s.io/v1 Ingress for ingress-nginx with client verification."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import formats
+from components.kubernetes.annotations import (
+    VERIFY_CLIENT_VALUES,
+    ClientAuthArgs,
+    UpstreamTlsArgs,
+    client_auth_annotations,
+    passthrough_annotations,
+    upstream_tls_annotations,
+)
+from components.kubernetes.secrets import LABELS
+from components.validation import Problems
+
+PASSTHROUGH_FLAG_WARNING = (
+    "ssl-passthrough only works when the ingress-nginx controller runs with the command-line "
+    "flag --enable-ssl-passthrough (Helm: controller.extraArgs.enable-ssl-passthrough=true); "
+    "it is not a ConfigMap setting. Without it the controller terminates TLS itself and "
+    "clients are not verified at all."
+)
+OPTIONAL_VERIFY_WARNING = (
+    "auth-tls-verify-client is {mode}: requests without a valid client certificate reach the "
+    "backend, which must itself reject those whose ssl-client-verify header is not SUCCESS."
+)
+
+
+class MtlsIngressArgs(TypedDict):
+    """Arguments of `MtlsIngress`."""
+
+    namespace: str
+    """Namespace of the Ingress (and of the backend Service)."""
+    ingress_name: str
+    """Name of the Ingress."""
+    host: str
+    """Host name of the rule and of the TLS section."""
+    service: str
+    """Backend Service name."""
+    port: int | str
+    """Backend Service port: a number or a port name."""
+    class_name: NotRequired[str]
+    """ingressClassName; default nginx."""
+    paths: NotRequired[Sequence[str]]
+    """Prefix paths routed to the backend; default ["/"]."""
+    tls_secret_name: NotRequired[str | None]
+    """The `kubernetes.io/tls` Secret nginx serves; required unless `passthrough`."""
+    client_auth: NotRequired[ClientAuthArgs | None]
+    """Client certificate verification at the ingress; not with `passthrough`."""
+    upstream_tls: NotRequired[UpstreamTlsArgs | None]
+    """Re-encrypt to the backend with verified TLS; not with `passthrough`."""
+    passthrough: NotRequired[bool]
+    """Hand the TLS connection to the backend untouched (it verifies clients itself)."""
+
+
+class MtlsIngress(pulumi.ComponentResource):
+    """An Ingress whose annotations make ingress-nginx enforce mutual TLS.
+
+    With `passthrough`, nginx routes by SNI only and never sees the TLS session, so no
+    `auth-tls-*` annotation is set: the backend terminates TLS and verifies clients.
+    """
+
+    ingress_name: str
+    """Name of the Ingress."""
+    annotations: dict[str, str]
+    """The ingress-nginx annotations set on the Ingress."""
+    url: str
+    """The https URL of the first path."""
+
+    def __init__(
+        self, name: str, args: MtlsIngressArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        _validate(name, args)
+        super().__init__("mtls:index:MtlsIngress", name, {}, opts)
+        passthrough = args.get("passthrough", False)
+        client_auth = args.get("client_auth")
+        upstream_tls = args.get("upstream_tls")
+        paths = list(args.get("paths", ["/"]))
+        annotations: dict[str, str] = {}
+        if passthrough:
+            annotations |= passthrough_annotations()
+            pulumi.log.warn(PASSTHROUGH_FLAG_WARNING, resource=self)
+        if client_auth is not None:
+            annotations |= client_auth_annotations(client_auth)
+            mode = client_auth.get("verify_client", "on")
+            if mode in ("optional", "optional_no_ca"):
+                pulumi.log.warn(OPTIONAL_VERIFY_WARNING.format(mode=mode), resource=self)
+        if upstream_tls is not None:
+            annotations |= upstream_tls_annotations(upstream_tls)
+
+        port = args["port"]
+        service_port = (
+            k8s.networking.v1.ServiceBackendPortArgs(name=port)
+            if isinstance(port, str)
+            else k8s.networking.v1.ServiceBackendPortArgs(number=port)
+        )
+        tls_secret_name = args.get("tls_secret_name")
+        k8s.networking.v1.Ingress(
+            f"{name}-ingress",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args["ingress_name"],
+                namespace=args["namespace"],
+                labels=LABELS,
+                annotations=annotations,
+            ),
+            spec=k8s.networking.v1.IngressSpecArgs(
+                ingress_class_name=args.get("class_name", "nginx"),
+                tls=(
+                    [
+                        k8s.networking.v1.IngressTLSArgs(
+                            hosts=[args["host"]], secret_name=tls_secret_name
+                        )
+                    ]
+                    if tls_secret_name
+                    else None
+                ),
+                rules=[
+                    k8s.networking.v1.IngressRuleArgs(
+                        host=args["host"],
+                        http=k8s.networking.v1.HTTPIngressRuleValueArgs(
+                            paths=[
+                                k8s.networking.v1.HTTPIngressPathArgs(
+                                    path=path,
+                                    path_type="Prefix",
+                                    backend=k8s.networking.v1.IngressBackendArgs(
+                                        service=k8s.networking.v1.IngressServiceBackendArgs(
+                                            name=args["service"], port=service_port
+                                        )
+                                    ),
+                                )
+                                for path in paths
+                            ]
+                        ),
+                    )
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.ingress_name = args["ingress_name"]
+        self.annotations = annotations
+        self.url = f"https://{args['host']}{paths[0]}"
+        self.register_outputs(
+            {"ingress_name": self.ingress_name, "annotations": annotations, "url": self.url}
+        )
+
+
+def _validate(name: str, args: MtlsIngressArgs) -> None:
+    problems = Problems(f"invalid arguments for MtlsIngress {name!r}")
+    for field, check in (
+        ("namespace", formats.dns_label),
+        ("ingress_name", formats.dns_subdomain),
+        ("host", formats.hostname),
+        ("service", formats.service_name),
+    ):
+        value = args.get(field)
+        expected = check(value) if isinstance(value, str) else "a string"
+        if expected is not None:
+            problems.add(field, f"must be {expected}, got {value!r}")
+    port = args.get("port")
+    if isinstance(port, str):
+        if (expected := formats.port_name(port)) is not None:
+            problems.add("port", f"must be {expected}, got {port!r}")
+    elif not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        problems.add("port", f"must be a port number from 1 to 65535 or a port name, got {port!r}")
+    for index, path in enumerate(args.get("paths", ["/"])):
+        if (expected := formats.ingress_path(path)) is not None:
+            problems.add(f"paths[{index}]", f"must be {expected}, got {path!r}")
+    passthrough = args.get("passthrough", False)
+    if passthrough:
+        for field in ("client_auth", "upstream_tls", "tls_secret_name"):
+            if args.get(field):
+                problems.add(field, "must be unset with passthrough: nginx never sees the TLS")
+    elif not args.get("tls_secret_name"):
+        problems.add("tls_secret_name", "is required unless passthrough is set")
+    client_auth = args.get("client_auth")
+    if client_auth:
+        _validate_client_auth(problems, client_auth)
+    problems.raise_if_any()
+
+
+def _validate_client_auth(problems: Problems, auth: ClientAuthArgs) -> None:
+    verify_client = auth.get("verify_client", "on")
+    if verify_client not in VERIFY_CLIENT_VALUES:
+        allowed = " | ".join(VERIFY_CLIENT_VALUES)
+        problems.add(
+            "client_auth.verify_client", f"must be one of {allowed}, got {verify_client!r}"
+        )
+    depth = auth.get("verify_depth")
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+        problems.add("client_auth.verify_depth", f"must be a positive integer, got {depth!r}")
+    for field, check in (
+        ("error_page", formats.auth_tls_error_page),
+        ("match_cn", formats.auth_tls_match_cn),
+    ):
+        value = auth.get(field)
+        if value is None:
+            continue
+        expected = check(value) if isinstance(value, str) else "a string"
+        if expected is not None:
+            problems.add(f"client_auth.{field}", f"must be {expected}, got {value!r}")

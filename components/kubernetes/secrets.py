@@ -1,0 +1,168 @@
+"""The Secrets ingress-nginx and backends read: TLS key pairs and client CA bundles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NotRequired, TypedDict, cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import formats
+from components.kubernetes.preflight import check_ca_bundle, check_server_tls
+from components.validation import Problems
+
+LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "mtls-ingress"}
+
+
+class TlsSecretArgs(TypedDict):
+    """Arguments of `TlsSecret`."""
+
+    namespace: str
+    """Namespace of the Secret."""
+    secret_name: str
+    """Name of the Secret."""
+    certificate_chain_pem: pulumi.Input[str]
+    """`tls.crt`: the certificate followed by its intermediates."""
+    private_key_pem: pulumi.Input[str]
+    """`tls.key` (kept secret)."""
+    trust_bundle_pem: pulumi.Input[str]
+    """The CA certificates the chain must verify to (checked before the Secret is written)."""
+    hosts: Sequence[str]
+    """Host names the certificate must cover (checked before the Secret is written); empty
+    for a client certificate."""
+    ca_bundle_pem: NotRequired[pulumi.Input[str] | None]
+    """`ca.crt`, for a backend that verifies its own clients."""
+    crl_pem: NotRequired[pulumi.Input[str] | None]
+    """`ca.crl`, the revocation lists for `ca.crt`."""
+
+
+class TlsSecret(pulumi.ComponentResource):
+    """A `kubernetes.io/tls` Secret whose key pair is checked before it is written.
+
+    The chain must verify to `trust_bundle_pem`, cover every host in `hosts`, and match
+    the key; otherwise the update fails with a RunError and the Secret keeps its last good
+    contents.
+    """
+
+    secret_name: str
+    """Name of the Secret."""
+    namespaced_name: str
+    """`namespace/name`, as ingress-nginx annotations reference Secrets."""
+
+    def __init__(
+        self, name: str, args: TlsSecretArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        _validate_names(f"TlsSecret {name!r}", args["namespace"], args["secret_name"])
+        super().__init__("mtls:index:TlsSecret", name, {}, opts)
+        self.secret_name = args["secret_name"]
+        self.namespaced_name = f"{args['namespace']}/{args['secret_name']}"
+        hosts = list(args["hosts"])
+        namespaced_name = self.namespaced_name
+
+        def checked(values: list[str | None]) -> dict[str, str]:
+            chain, key, trust, ca_bundle, crl = values
+            assert chain is not None and key is not None and trust is not None
+            check_server_tls(
+                namespaced_name,
+                chain_pem=chain,
+                private_key_pem=key,
+                trust_bundle_pem=trust,
+                hosts=hosts,
+            )
+            data = {"tls.crt": chain, "tls.key": key}
+            if ca_bundle:
+                check_ca_bundle(namespaced_name, bundle_pem=ca_bundle)
+                data["ca.crt"] = ca_bundle
+            if crl:
+                data["ca.crl"] = crl
+            return data
+
+        string_data: pulumi.Output[dict[str, str]] = pulumi.Output.all(
+            args["certificate_chain_pem"],
+            args["private_key_pem"],
+            args["trust_bundle_pem"],
+            args.get("ca_bundle_pem"),
+            args.get("crl_pem"),
+        ).apply(checked)
+        k8s.core.v1.Secret(
+            f"{name}-secret",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args["secret_name"], namespace=args["namespace"], labels=LABELS
+            ),
+            type="kubernetes.io/tls",
+            # Secret in state and in previews whatever the inputs' own secrecy: it holds tls.key.
+            string_data=pulumi.Output.secret(cast("pulumi.Input[Any]", string_data)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs(
+            {"secret_name": self.secret_name, "namespaced_name": self.namespaced_name}
+        )
+
+
+class CaSecretArgs(TypedDict):
+    """Arguments of `CaSecret`."""
+
+    namespace: str
+    """Namespace of the Secret."""
+    secret_name: str
+    """Name of the Secret."""
+    ca_bundle_pem: pulumi.Input[str]
+    """`ca.crt`: the CA certificates that verify clients (during a rotation, old and new)."""
+    crl_pem: NotRequired[pulumi.Input[str] | None]
+    """`ca.crl`: one PEM revocation list per CA in the client chain, concatenated."""
+
+
+class CaSecret(pulumi.ComponentResource):
+    """A generic Secret with `ca.crt` (and `ca.crl`): what `auth-tls-secret` points at.
+
+    It is kept apart from the TLS key pair: when `ca.crt` shares a Secret with `tls.crt`,
+    ingress-nginx writes both into one file and can miss a reload when only the CA changes.
+    """
+
+    secret_name: str
+    """Name of the Secret."""
+    namespaced_name: str
+    """`namespace/name`, the value of the `auth-tls-secret` annotation."""
+
+    def __init__(
+        self, name: str, args: CaSecretArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        _validate_names(f"CaSecret {name!r}", args["namespace"], args["secret_name"])
+        super().__init__("mtls:index:CaSecret", name, {}, opts)
+        self.secret_name = args["secret_name"]
+        self.namespaced_name = f"{args['namespace']}/{args['secret_name']}"
+        namespaced_name = self.namespaced_name
+
+        def checked(values: list[str | None]) -> dict[str, str]:
+            bundle, crl = values
+            assert bundle is not None
+            check_ca_bundle(namespaced_name, bundle_pem=bundle)
+            return {"ca.crt": bundle, "ca.crl": crl} if crl else {"ca.crt": bundle}
+
+        k8s.core.v1.Secret(
+            f"{name}-secret",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args["secret_name"], namespace=args["namespace"], labels=LABELS
+            ),
+            type="Opaque",
+            string_data=pulumi.Output.all(args["ca_bundle_pem"], args.get("crl_pem")).apply(
+                checked
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs(
+            {"secret_name": self.secret_name, "namespaced_name": self.namespaced_name}
+        )
+
+
+def _validate_names(component: str, namespace: object, secret_name: object) -> None:
+    problems = Problems(f"invalid arguments for {component}")
+    for field, value, check in (
+        ("namespace", namespace, formats.dns_label),
+        ("secret_name", secret_name, formats.dns_subdomain),
+    ):
+        expected = check(value) if isinstance(value, str) else "a string"
+        if expected is not None:
+            problems.add(field, f"must be {expected}, got {value!r}")
+    problems.raise_if_any()

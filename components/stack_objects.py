@@ -1,0 +1,236 @@
+"""The Kubernetes half of `MtlsIngressStack`: which objects each backend mode needs.
+
+- HTTP: Secrets `<name>-tls` (leaf, intermediates, key) and `<name>-client-ca` (ca.crt); the
+  Ingress carries the auth-tls-* annotations.
+- HTTPS: as HTTP, plus `<name>-backend-tls` (the backend's own key pair) and
+  `<name>-upstream-tls` (the CA nginx verifies the backend with, and nginx's client
+  certificate if asked); the Ingress adds backend-protocol and proxy-ssl-*.
+- PASSTHROUGH: only `<name>-backend-tls` (the ingress host's key pair and the client CA as
+  ca.crt, for the backend to verify clients); the Ingress carries ssl-passthrough alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.kubernetes import (
+    CaSecret,
+    ClientAuthArgs,
+    ControllerConfig,
+    MtlsIngress,
+    TlsSecret,
+    UpstreamTlsArgs,
+)
+from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
+from components.settings import BackendProtocol, StackSettings
+
+
+@dataclass(frozen=True)
+class StackPki:
+    server_ca: CertificateAuthority
+    client_ca: CertificateAuthority
+    server_certificate: ServerCertificate
+
+
+@dataclass(frozen=True)
+class StackObjects:
+    controller_config: ControllerConfig
+    ingress: MtlsIngress
+    server_tls_secret: TlsSecret | None
+    client_ca_secret: CaSecret | None
+    backend_tls_secret: TlsSecret | None
+    upstream_tls_secret: TlsSecret | CaSecret | None
+    backend_certificate: ServerCertificate | None
+    upstream_client_certificate: ClientCertificate | None
+
+
+def declare_objects(
+    name: str, settings: StackSettings, pki: StackPki, opts: pulumi.ResourceOptions
+) -> StackObjects:
+    """Declares the controller settings, the Secrets and the Ingress for `settings`."""
+    ingress = settings.ingress
+    backend = ingress.backend
+    namespace = settings.namespace
+    algorithm = settings.pki.key_algorithm.value
+    controller = settings.controller
+    controller_config = ControllerConfig(
+        f"{name}-controller",
+        {
+            "manage": controller.manage.value,
+            "namespace": controller.namespace,
+            "config_map_name": controller.config_map_name,
+            "settings": dict(controller.settings),
+        },
+        opts,
+    )
+
+    if backend.protocol is BackendProtocol.PASSTHROUGH:
+        # The backend terminates TLS: it serves the ingress host's certificate and verifies
+        # clients itself against ca.crt.
+        passthrough_secret = TlsSecret(
+            f"{name}-backend-tls",
+            {
+                "namespace": namespace,
+                "secret_name": f"{ingress.name}-backend-tls",
+                "certificate_chain_pem": pki.server_certificate.chain_pem,
+                "private_key_pem": pki.server_certificate.private_key_pem,
+                "trust_bundle_pem": pki.server_ca.trust_bundle_pem,
+                "hosts": [settings.host],
+                "ca_bundle_pem": pki.client_ca.trust_bundle_pem,
+            },
+            opts,
+        )
+        mtls_ingress = MtlsIngress(
+            f"{name}-ingress",
+            {
+                "namespace": namespace,
+                "ingress_name": ingress.name,
+                "host": settings.host,
+                "class_name": ingress.class_name,
+                "paths": list(ingress.paths),
+                "service": backend.service,
+                "port": backend.port,
+                "passthrough": True,
+            },
+            opts,
+        )
+        return StackObjects(
+            controller_config, mtls_ingress, None, None, passthrough_secret, None, None, None
+        )
+
+    server_tls_secret = TlsSecret(
+        f"{name}-server-tls",
+        {
+            "namespace": namespace,
+            "secret_name": f"{ingress.name}-tls",
+            "certificate_chain_pem": pki.server_certificate.chain_pem,
+            "private_key_pem": pki.server_certificate.private_key_pem,
+            "trust_bundle_pem": pki.server_ca.trust_bundle_pem,
+            "hosts": [settings.host],
+        },
+        opts,
+    )
+    client_ca_secret = CaSecret(
+        f"{name}-client-ca-bundle",
+        {
+            "namespace": namespace,
+            "secret_name": f"{ingress.name}-client-ca",
+            "ca_bundle_pem": pki.client_ca.trust_bundle_pem,
+        },
+        opts,
+    )
+    client_auth = ClientAuthArgs(
+        secret=client_ca_secret.namespaced_name,
+        verify_depth=pki.client_ca.depth,
+        verify_client=ingress.verify_client.value,
+        pass_certificate_to_upstream=ingress.pass_certificate_to_upstream,
+        error_page=ingress.error_page,
+        match_cn=ingress.match_cn,
+    )
+
+    backend_certificate: ServerCertificate | None = None
+    backend_tls_secret: TlsSecret | None = None
+    upstream_tls_secret: TlsSecret | CaSecret | None = None
+    upstream_client_certificate: ClientCertificate | None = None
+    upstream_tls: UpstreamTlsArgs | None = None
+    if backend.protocol is BackendProtocol.HTTPS:
+        server_ca = pki.server_ca
+        backend_certificate = ServerCertificate(
+            f"{name}-backend",
+            {
+                "issuer": server_ca.as_issuer(),
+                "dns_names": [backend.tls_name],
+                "validity_days": settings.pki.server.validity_days,
+                "renew_before_days": settings.pki.server.renew_before_days,
+                "key_algorithm": algorithm,
+            },
+            opts,
+        )
+        if backend.client_certificate:
+            # nginx's identity towards the backend, from the server CA: the backend trusts
+            # that CA for clients, which no end-user client certificate comes from.
+            upstream_client_certificate = ClientCertificate(
+                f"{name}-upstream-client",
+                {
+                    "issuer": server_ca.as_issuer(),
+                    "common_name": f"ingress-nginx.{controller.namespace}",
+                    "validity_days": settings.pki.server.validity_days,
+                    "renew_before_days": settings.pki.server.renew_before_days,
+                    "key_algorithm": algorithm,
+                },
+                opts,
+            )
+        backend_tls_secret = TlsSecret(
+            f"{name}-backend-tls",
+            {
+                "namespace": namespace,
+                "secret_name": f"{ingress.name}-backend-tls",
+                "certificate_chain_pem": backend_certificate.chain_pem,
+                "private_key_pem": backend_certificate.private_key_pem,
+                "trust_bundle_pem": server_ca.trust_bundle_pem,
+                "hosts": [backend.tls_name],
+                "ca_bundle_pem": (
+                    server_ca.trust_bundle_pem if upstream_client_certificate else None
+                ),
+            },
+            opts,
+        )
+        upstream_secret_name = f"{ingress.name}-upstream-tls"
+        if upstream_client_certificate is not None:
+            upstream_tls_secret = TlsSecret(
+                f"{name}-upstream-tls",
+                {
+                    "namespace": namespace,
+                    "secret_name": upstream_secret_name,
+                    "certificate_chain_pem": upstream_client_certificate.chain_pem,
+                    "private_key_pem": upstream_client_certificate.private_key_pem,
+                    "trust_bundle_pem": server_ca.trust_bundle_pem,
+                    "hosts": [],
+                    "ca_bundle_pem": server_ca.trust_bundle_pem,
+                },
+                opts,
+            )
+        else:
+            upstream_tls_secret = CaSecret(
+                f"{name}-upstream-tls",
+                {
+                    "namespace": namespace,
+                    "secret_name": upstream_secret_name,
+                    "ca_bundle_pem": server_ca.trust_bundle_pem,
+                },
+                opts,
+            )
+        upstream_tls = UpstreamTlsArgs(
+            secret=upstream_tls_secret.namespaced_name,
+            server_name=backend.tls_name,
+            verify_depth=server_ca.depth,
+        )
+
+    mtls_ingress = MtlsIngress(
+        f"{name}-ingress",
+        {
+            "namespace": namespace,
+            "ingress_name": ingress.name,
+            "host": settings.host,
+            "class_name": ingress.class_name,
+            "paths": list(ingress.paths),
+            "service": backend.service,
+            "port": backend.port,
+            "tls_secret_name": server_tls_secret.secret_name,
+            "client_auth": client_auth,
+            "upstream_tls": upstream_tls,
+        },
+        opts,
+    )
+    return StackObjects(
+        controller_config,
+        mtls_ingress,
+        server_tls_secret,
+        client_ca_secret,
+        backend_tls_secret,
+        upstream_tls_secret,
+        backend_certificate,
+        upstream_client_certificate,
+    )
