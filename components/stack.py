@@ -10,7 +10,10 @@ import pulumi
 from components.pki import (
     CertificateAuthority,
     ClientCertificate,
+    RevocationList,
+    RevokedEntry,
     ServerCertificate,
+    crl_bundle,
 )
 from components.settings import AuthoritySettings, StackSettings, parse_settings
 from components.stack_objects import StackObjects, StackPki, declare_objects
@@ -64,6 +67,12 @@ class MtlsIngressStack(pulumi.ComponentResource):
     """Per active client: private key, PEM (secret)."""
     revoked_client_serials: pulumi.Output[dict[str, str]]
     """Per revoked client: the serial number the revocation list names."""
+    revocation_lists: list[RevocationList]
+    """The CRL of each CA in the client chain."""
+    client_crl_pem: pulumi.Output[str]
+    """Every CRL of the client chain, concatenated (`ca.crl`)."""
+    client_crl_next_update: pulumi.Output[str]
+    """When the client CA's CRL expires unless `pulumi up` re-issues it, RFC 3339."""
     objects: StackObjects
     """The Kubernetes objects: controller settings, Secrets, Ingress."""
     ingress_url: str
@@ -117,6 +126,33 @@ class MtlsIngressStack(pulumi.ComponentResource):
         }
         active = [c.name for c in pki.clients if not c.revoked]
         revoked = [c.name for c in pki.clients if c.revoked]
+        revoked_entries = [
+            RevokedEntry(
+                serial_number=self.clients[c.name].serial_number,
+                reason=c.revocation_reason.value,
+            )
+            for c in pki.clients
+            if c.revoked
+        ] + [
+            RevokedEntry(serial_number=str(entry.serial_number), reason=entry.reason.value)
+            for entry in pki.revoked_serials
+        ]
+        # One list per CA in the client chain, as nginx checks a CRL for each of them. Only
+        # the client CA signs end-entity certificates here, so it alone lists entries.
+        self.revocation_lists = [
+            RevocationList(
+                f"{name}-client-ca-revocations",
+                {
+                    "issuer": self.client_ca.as_issuer(),
+                    "revoked": revoked_entries,
+                    "validity_days": pki.crl.validity_days,
+                    "refresh_before_days": pki.crl.refresh_before_days,
+                },
+                child,
+            )
+        ]
+        self.client_crl_pem = crl_bundle(self.revocation_lists)
+        self.client_crl_next_update = self.revocation_lists[0].next_update
         self.client_certificates = _by_name(
             {name: _certificate_summary(self.clients[name]) for name in active}
         )
@@ -127,7 +163,10 @@ class MtlsIngressStack(pulumi.ComponentResource):
             {name: self.clients[name].serial_number for name in revoked}
         )
         self.objects = declare_objects(
-            name, settings, StackPki(self.server_ca, self.client_ca, self.server_certificate), child
+            name,
+            settings,
+            StackPki(self.server_ca, self.client_ca, self.server_certificate, self.client_crl_pem),
+            child,
         )
         self.ingress_url = self.objects.ingress.url
         self.server_ca_certificate_pem = self.server_ca.certificate_pem
@@ -144,6 +183,8 @@ class MtlsIngressStack(pulumi.ComponentResource):
                 "client_private_keys": self.client_private_keys,
                 "revoked_client_serials": self.revoked_client_serials,
                 "ingress_url": self.ingress_url,
+                "client_crl_pem": self.client_crl_pem,
+                "client_crl_next_update": self.client_crl_next_update,
             }
         )
 

@@ -1,12 +1,14 @@
 """The Kubernetes half of `MtlsIngressStack`: which objects each backend mode needs.
 
-- HTTP: Secrets `<name>-tls` (leaf, intermediates, key) and `<name>-client-ca` (ca.crt); the
+- HTTP: Secrets `<name>-tls` (leaf, intermediates, key) and `<name>-client-ca` (ca.crt,
+  ca.crl); the
   Ingress carries the auth-tls-* annotations.
 - HTTPS: as HTTP, plus `<name>-backend-tls` (the backend's own key pair) and
   `<name>-upstream-tls` (the CA nginx verifies the backend with, and nginx's client
   certificate if asked); the Ingress adds backend-protocol and proxy-ssl-*.
-- PASSTHROUGH: only `<name>-backend-tls` (the ingress host's key pair and the client CA as
-  ca.crt, for the backend to verify clients); the Ingress carries ssl-passthrough alone.
+- PASSTHROUGH: only `<name>-backend-tls` (the ingress host's key pair, the client CA as
+  ca.crt and its CRLs as ca.crl, for the backend to verify clients); the Ingress carries
+  ssl-passthrough alone.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class StackPki:
     server_ca: CertificateAuthority
     client_ca: CertificateAuthority
     server_certificate: ServerCertificate
+    client_crl_pem: pulumi.Output[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ def declare_objects(
                 "trust_bundle_pem": pki.server_ca.trust_bundle_pem,
                 "hosts": [settings.host],
                 "ca_bundle_pem": pki.client_ca.trust_bundle_pem,
+                "crl_pem": pki.client_crl_pem,
             },
             opts,
         )
@@ -118,6 +122,7 @@ def declare_objects(
             "namespace": namespace,
             "secret_name": f"{ingress.name}-client-ca",
             "ca_bundle_pem": pki.client_ca.trust_bundle_pem,
+            "crl_pem": pki.client_crl_pem,
         },
         opts,
     )

@@ -22,6 +22,7 @@ Every registered resource is recorded in `registered`, components included.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import secrets
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import dill
 import pulumi
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -41,6 +43,7 @@ PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
 SELF_SIGNED_CERT = "tls:index/selfSignedCert:SelfSignedCert"
 CERT_REQUEST = "tls:index/certRequest:CertRequest"
 LOCALLY_SIGNED_CERT = "tls:index/locallySignedCert:LocallySignedCert"
+DYNAMIC_RESOURCE = "pulumi-python:dynamic"
 
 _CURVES: dict[str, Callable[[], ec.EllipticCurve]] = {
     "P224": ec.SECP224R1,
@@ -124,7 +127,9 @@ class TlsEmulator(pulumi.runtime.Mocks):
             LOCALLY_SIGNED_CERT: self._locally_signed_cert,
         }
         handler = handlers.get(args.typ)
-        if handler is None:
+        if args.typ.startswith(DYNAMIC_RESOURCE):
+            resource_id, state = self._dynamic_resource(inputs)
+        elif handler is None:
             resource_id, state = f"{args.name}-id", inputs
         else:
             resource_id, state = handler(inputs)
@@ -140,6 +145,20 @@ class TlsEmulator(pulumi.runtime.Mocks):
 
     def of_type(self, typ: str) -> list[Registration]:
         return [registration for registration in self.registered if registration.typ == typ]
+
+    # -- Python dynamic providers ----------------------------------------------------------
+
+    def _dynamic_resource(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Runs the pickled provider the way `python -m pulumi.dynamic` does: check, create."""
+        provider = dill.loads(base64.b64decode(inputs["__provider"]))
+        if hasattr(provider, "clock"):
+            provider.clock = self.now
+        props = {key: value for key, value in inputs.items() if key != "__provider"}
+        checked = provider.check({}, props)
+        if checked.failures:
+            raise ValueError("; ".join(f"{f.property}: {f.reason}" for f in checked.failures))
+        result = provider.create(checked.inputs)
+        return result.id, {**(result.outs or {}), "__provider": inputs["__provider"]}
 
     # -- tls.PrivateKey ---------------------------------------------------------------------
 

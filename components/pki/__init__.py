@@ -4,6 +4,12 @@ from components.pki.authority import CertificateAuthority, CertificateAuthorityA
 from components.pki.client_certificate import ClientCertificate, ClientCertificateArgs
 from components.pki.issuer import Issuer
 from components.pki.key_algorithm import KeyAlgorithm
+from components.pki.revocation import (
+    RevocationList,
+    RevocationListArgs,
+    RevokedEntry,
+    crl_bundle,
+)
 from components.pki.server_certificate import ServerCertificate, ServerCertificateArgs
 
 __all__ = [
@@ -13,6 +19,10 @@ __all__ = [
     "ClientCertificateArgs",
     "Issuer",
     "KeyAlgorithm",
+    "RevocationList",
+    "RevocationListArgs",
+    "RevokedEntry",
     "ServerCertificate",
     "ServerCertificateArgs",
+    "crl_bundle",
 ]

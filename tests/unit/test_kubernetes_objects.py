@@ -59,7 +59,10 @@ def test_http_mode_declares_tls_and_client_ca_secrets(mocks: MockRuntime) -> Non
     assert "PRIVATE KEY" in tls["stringData"]["tls.key"]
     client_ca = secrets["payments-api-client-ca"]
     assert client_ca["type"] == "Opaque"
-    assert client_ca["stringData"] == {"ca.crt": outputs["clientCaBundle"]}
+    assert client_ca["stringData"] == {
+        "ca.crt": outputs["clientCaBundle"],
+        "ca.crl": outputs["clientCrl"],
+    }
 
 
 def test_secret_data_is_registered_as_secret(mocks: MockRuntime) -> None:
@@ -130,9 +133,10 @@ def test_passthrough_mode_leaves_tls_to_the_backend(
     secrets = secrets_by_name(mocks.emulator)
     assert set(secrets) == {"payments-api-backend-tls"}
     data = secrets["payments-api-backend-tls"]["stringData"]
-    assert set(data) == {"tls.crt", "tls.key", "ca.crt"}
+    assert set(data) == {"tls.crt", "tls.key", "ca.crt", "ca.crl"}
     assert data["tls.crt"] == outputs["serverCertificateChain"]
     assert data["ca.crt"] == outputs["clientCaBundle"]
+    assert data["ca.crl"] == outputs["clientCrl"]
     assert any("--enable-ssl-passthrough" in r.getMessage() for r in caplog.records)
 
 

@@ -22,6 +22,8 @@ from tests.x509_assertions import (
 
 EXPORTS = {
     "ingressUrl",
+    "clientCrl",
+    "clientCrlNextUpdate",
     "serverCaCertificate",
     "clientCaBundle",
     "serverCertificateChain",
