@@ -7,9 +7,20 @@ STACK ?= dev
 BIN := $(VENV)/bin
 PY_SOURCES := components tests __main__.py
 
-.PHONY: up preview test lint typecheck unit setup clean
+.PHONY: up preview test lint typecheck unit setup system-packages clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed system-packages
+
+# Debian's nginx serves the conformance tests; openssl verifies chains in the unit tests.
+system-packages:
+	@missing=""; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "please install:$$missing (Debian packages)" >&2; exit 1; fi; \
+		echo "installing$$missing"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
+	fi
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

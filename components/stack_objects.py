@@ -25,6 +25,7 @@ from components.kubernetes import (
     TlsSecret,
     UpstreamTlsArgs,
 )
+from components.kubernetes.annotations import verify_depth_for
 from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
 from components.settings import BackendProtocol, StackSettings
 
@@ -128,7 +129,7 @@ def declare_objects(
     )
     client_auth = ClientAuthArgs(
         secret=client_ca_secret.namespaced_name,
-        verify_depth=pki.client_ca.depth,
+        verify_depth=verify_depth_for(pki.client_ca.depth),
         verify_client=ingress.verify_client.value,
         pass_certificate_to_upstream=ingress.pass_certificate_to_upstream,
         error_page=ingress.error_page,
@@ -210,7 +211,7 @@ def declare_objects(
         upstream_tls = UpstreamTlsArgs(
             secret=upstream_tls_secret.namespaced_name,
             server_name=backend.tls_name,
-            verify_depth=server_ca.depth,
+            verify_depth=verify_depth_for(server_ca.depth),
         )
 
     mtls_ingress = MtlsIngress(

@@ -66,3 +66,50 @@ def make_authority(common_name: str, *, algorithm: str = "ECDSA_P256") -> Author
         .sign(key, hashes.SHA256())
     )
     return Authority(certificate, key)
+
+
+def issue_client(
+    issuer_certificate: x509.Certificate,
+    issuer_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+    common_name: str,
+    *,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+    extended_usages: list[x509.ObjectIdentifier] | None = None,
+) -> tuple[str, str]:
+    """A client certificate (PEM) and key (PEM) signed by `issuer`, with the given lifetime
+    and extended key usages (clientAuth unless told otherwise)."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    usages = extended_usages or [ExtendedKeyUsageOID.CLIENT_AUTH]
+    issuer_ski = issuer_certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(issuer_certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before or now - timedelta(minutes=1))
+        .not_valid_after(not_after or now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski.value),
+            critical=False,
+        )
+        .sign(issuer_key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    return certificate.public_bytes(serialization.Encoding.PEM).decode(), key_pem
+
+
+def load_authority(certificate_pem: str, private_key_pem: str) -> Authority:
+    key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+    return Authority(x509.load_pem_x509_certificate(certificate_pem.encode()), key)

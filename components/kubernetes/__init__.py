@@ -1,6 +1,6 @@
 """The Kubernetes objects that enforce mutual TLS, on pulumi-kubernetes."""
 
-from components.kubernetes.annotations import ClientAuthArgs, UpstreamTlsArgs
+from components.kubernetes.annotations import ClientAuthArgs, UpstreamTlsArgs, verify_depth_for
 from components.kubernetes.controller_config import ControllerConfig, ControllerConfigArgs
 from components.kubernetes.ingress import MtlsIngress, MtlsIngressArgs
 from components.kubernetes.secrets import CaSecret, CaSecretArgs, TlsSecret, TlsSecretArgs
@@ -16,4 +16,5 @@ __all__ = [
     "TlsSecret",
     "TlsSecretArgs",
     "UpstreamTlsArgs",
+    "verify_depth_for",
 ]

@@ -18,8 +18,8 @@ class ClientAuthArgs(TypedDict):
     secret: str
     """`namespace/name` of the Secret with `ca.crt` (and `ca.crl`)."""
     verify_depth: int
-    """Most CA certificates between a client certificate and the trusted root: the number of
-    authorities in the client CA chain (1 when a root signs clients directly)."""
+    """Most intermediate CA certificates allowed between a client certificate and the root
+    (OpenSSL's verify depth); `verify_depth_for(client_ca.depth)` derives it."""
     verify_client: NotRequired[str]
     """on (default) | optional | optional_no_ca | off."""
     pass_certificate_to_upstream: NotRequired[bool]
@@ -39,15 +39,28 @@ class UpstreamTlsArgs(TypedDict):
     server_name: str
     """The name the backend certificate must carry; also sent as SNI."""
     verify_depth: NotRequired[int]
-    """Most CA certificates above the backend certificate; default 1."""
+    """Most intermediate CA certificates above the backend certificate; default 1."""
+
+
+def verify_depth_for(authority_depth: int) -> int:
+    """The `ssl_verify_depth` for certificates signed by an authority `authority_depth` levels
+    from the root (a root: 1).
+
+    OpenSSL's verify depth counts the intermediate CAs between the leaf and the trust anchor,
+    neither of which counts: a root signing clients directly needs 0, one intermediate needs
+    1. ingress-nginx replaces 0 with its default of 1, so 1 is the smallest value that
+    reaches nginx. A larger value than the chain needs would accept chains longer than this
+    PKI issues.
+    """
+    return max(1, authority_depth - 1)
 
 
 def client_auth_annotations(auth: ClientAuthArgs) -> dict[str, str]:
     annotations = {
         "auth-tls-secret": auth["secret"],
         "auth-tls-verify-client": auth.get("verify_client", "on"),
-        # Without it the controller uses depth 1, which rejects every client behind an
-        # intermediate CA; with more than needed, nginx accepts longer chains than we issue.
+        # Written even when it is the controller's default, so the Ingress says what the
+        # client chain needs (see verify_depth_for).
         "auth-tls-verify-depth": str(auth["verify_depth"]),
         "auth-tls-pass-certificate-to-upstream": _flag(
             auth.get("pass_certificate_to_upstream", False)

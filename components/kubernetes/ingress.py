@@ -30,6 +30,10 @@ OPTIONAL_VERIFY_WARNING = (
     "auth-tls-verify-client is {mode}: requests without a valid client certificate reach the "
     "backend, which must itself reject those whose ssl-client-verify header is not SUCCESS."
 )
+OPTIONAL_WITH_MATCH_CN_WARNING = (
+    "auth-tls-verify-client is {mode} but auth-tls-match-cn is set: nginx answers 403 to "
+    "every request without a certificate, since its empty subject cannot match."
+)
 
 
 class MtlsIngressArgs(TypedDict):
@@ -90,7 +94,12 @@ class MtlsIngress(pulumi.ComponentResource):
             annotations |= client_auth_annotations(client_auth)
             mode = client_auth.get("verify_client", "on")
             if mode in ("optional", "optional_no_ca"):
-                pulumi.log.warn(OPTIONAL_VERIFY_WARNING.format(mode=mode), resource=self)
+                warning = (
+                    OPTIONAL_WITH_MATCH_CN_WARNING
+                    if client_auth.get("match_cn")
+                    else OPTIONAL_VERIFY_WARNING
+                )
+                pulumi.log.warn(warning.format(mode=mode), resource=self)
         if upstream_tls is not None:
             annotations |= upstream_tls_annotations(upstream_tls)
 

@@ -112,8 +112,24 @@ def test_each_verify_client_value_reaches_the_annotation(
         mocks.run_program(config)
     annotations = the_ingress(mocks.emulator)["metadata"]["annotations"]
     assert annotations[P + "auth-tls-verify-client"] == mode
-    warned = any("ssl-client-verify" in record.getMessage() for record in caplog.records)
-    assert warned == (mode in ("optional", "optional_no_ca"))
+    warnings = [
+        r.getMessage() for r in caplog.records if "auth-tls-verify-client is" in r.getMessage()
+    ]
+    if mode in ("optional", "optional_no_ca"):
+        # The dev stack also sets matchCn, which refuses certificate-less requests anyway.
+        assert warnings and "auth-tls-match-cn is set" in warnings[0]
+    else:
+        assert warnings == []
+
+
+def test_optional_verification_warns_that_the_backend_must_check(
+    mocks: MockRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = _config("HTTP", verifyClient="optional")
+    del config["ingress"]["matchCn"]
+    with caplog.at_level(logging.WARNING):
+        mocks.run_program(config)
+    assert any("ssl-client-verify header" in r.getMessage() for r in caplog.records)
 
 
 def test_error_page_annotation(mocks: MockRuntime) -> None:
@@ -213,15 +229,15 @@ def test_controller_manage_none_leaves_the_config_map_alone(mocks: MockRuntime) 
     assert mocks.emulator.of_type(CONFIG_MAP_PATCH) == []
 
 
-def _depth_for(mocks: MockRuntime, *, intermediate: bool) -> str:
+def _depth_for(mocks: MockRuntime, *, intermediates: int) -> str:
     settings = parse_settings(dev_config())
 
     def build():
-        root = CertificateAuthority("clients-root", {"common_name": "Clients Root"})
-        client_ca = root
-        if intermediate:
+        client_ca = CertificateAuthority("clients-root", {"common_name": "Clients Root"})
+        for level in range(intermediates):
             client_ca = CertificateAuthority(
-                "clients-issuing", {"common_name": "Clients Issuing", "issuer": root.as_issuer()}
+                f"clients-level-{level}",
+                {"common_name": f"Clients Level {level}", "issuer": client_ca.as_issuer()},
             )
         server_ca = CertificateAuthority("server-ca", {"common_name": "Server CA"})
         server = ServerCertificate(
@@ -234,11 +250,17 @@ def _depth_for(mocks: MockRuntime, *, intermediate: bool) -> str:
 
 
 def test_verify_depth_is_derived_from_a_one_level_client_chain(mocks: MockRuntime) -> None:
-    assert _depth_for(mocks, intermediate=False) == "1"
+    # A root signs the clients: OpenSSL needs depth 0, which ingress-nginx turns into 1.
+    assert _depth_for(mocks, intermediates=0) == "1"
 
 
 def test_verify_depth_is_derived_from_a_two_level_client_chain(mocks: MockRuntime) -> None:
-    assert _depth_for(mocks, intermediate=True) == "2"
+    # One intermediate between the clients and the root.
+    assert _depth_for(mocks, intermediates=1) == "1"
+
+
+def test_verify_depth_is_derived_from_a_three_level_client_chain(mocks: MockRuntime) -> None:
+    assert _depth_for(mocks, intermediates=2) == "2"
 
 
 @pytest.mark.parametrize("protocol", ["HTTP", "HTTPS", "PASSTHROUGH"])

@@ -1,0 +1,228 @@
+"""nginx configured as ingress-nginx v1.15 configures it for an Ingress and its Secrets.
+
+`render_server` follows rootfs/etc/nginx/template/nginx.tmpl of ingress-nginx: the TLS key
+pair of the Ingress's TLS Secret in one PEM file, and, when `auth-tls-secret` names a Secret
+with `ca.crt`, the server-level `ssl_client_certificate`, `ssl_verify_client`,
+`ssl_verify_depth` (default 1), `ssl_crl` for `ca.crl`, `error_page 495 496 = <page>`, the
+`auth-tls-match-cn` check returning 403, and the ssl-client-* headers to the upstream. The
+controller ConfigMap's TLS keys become the http-level ssl_* directives.
+
+`running_nginx` starts Debian's nginx on a free 127.0.0.1 port and stops it afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PREFIX = "nginx.ingress.kubernetes.io/"
+
+
+@dataclass(frozen=True)
+class Site:
+    """A rendered server block and what it needs on disk."""
+
+    host: str
+    server_block: str
+
+
+def render_server(
+    *,
+    ingress: Mapping[str, Any],
+    secrets: Mapping[str, Mapping[str, Any]],
+    controller_data: Mapping[str, str],
+    directory: Path,
+    port: int,
+    upstream: tuple[str, int],
+    annotation_overrides: Mapping[str, str | None] | None = None,
+    secret_overrides: Mapping[str, Mapping[str, str]] | None = None,
+) -> Site:
+    """The server block ingress-nginx renders for `ingress`.
+
+    Args:
+        secrets: manifests of the Secrets, by name.
+        annotation_overrides / secret_overrides: changes applied on top, for tests that
+            show what a different value would do (None removes an annotation).
+    """
+    annotations = {**ingress["metadata"].get("annotations", {}), **(annotation_overrides or {})}
+    annotations = {key: value for key, value in annotations.items() if value is not None}
+    namespace = ingress["metadata"]["namespace"]
+    spec = ingress["spec"]
+    host = spec["rules"][0]["host"]
+    paths = [path["path"] for path in spec["rules"][0]["http"]["paths"]]
+
+    def secret_data(name: str) -> dict[str, str]:
+        data = dict(secrets[name]["stringData"])
+        data.update((secret_overrides or {}).get(name, {}))
+        return data
+
+    (tls,) = spec["tls"]
+    key_pair = secret_data(tls["secretName"])
+    key_pair_file = _write(
+        directory / f"{namespace}-{tls['secretName']}.pem",
+        key_pair["tls.crt"] + key_pair["tls.key"],
+    )
+    lines = [
+        "server {",
+        f"    listen 127.0.0.1:{port} ssl;",
+        f"    server_name {host};",
+        f"    ssl_certificate {key_pair_file};",
+        f"    ssl_certificate_key {key_pair_file};",
+    ]
+    auth_secret = annotations.get(PREFIX + "auth-tls-secret")
+    client_auth = False
+    if auth_secret:
+        secret_namespace, secret_name = auth_secret.split("/", 1)
+        assert secret_namespace == namespace, "the fixture only models one namespace"
+        ca = secret_data(secret_name)
+        if ca.get("ca.crt"):
+            client_auth = True
+            match_cn = annotations.get(PREFIX + "auth-tls-match-cn")
+            if match_cn:
+                lines += [
+                    f'    if ( $ssl_client_s_dn !~ "{match_cn}" ) {{',
+                    '        return 403 "client certificate unauthorized";',
+                    "    }",
+                ]
+            depth = int(annotations.get(PREFIX + "auth-tls-verify-depth", "1")) or 1
+            verify_client = annotations.get(PREFIX + "auth-tls-verify-client", "on")
+            ca_file = _write(directory / f"{namespace}-{secret_name}-ca.pem", ca["ca.crt"])
+            lines += [
+                f"    ssl_client_certificate {ca_file};",
+                f"    ssl_verify_client {verify_client};",
+                f"    ssl_verify_depth {depth};",
+            ]
+            if ca.get("ca.crl"):
+                crl_file = _write(directory / f"{namespace}-{secret_name}-crl.pem", ca["ca.crl"])
+                lines.append(f"    ssl_crl {crl_file};")
+            error_page = annotations.get(PREFIX + "auth-tls-error-page")
+            if error_page:
+                lines.append(f"    error_page 495 496 = {error_page};")
+    pass_certificate = annotations.get(PREFIX + "auth-tls-pass-certificate-to-upstream") == "true"
+    for path in paths:
+        lines += [f"    location {path} {{", "        proxy_set_header Host $host;"]
+        if client_auth:
+            if pass_certificate:
+                lines.append("        proxy_set_header ssl-client-cert $ssl_client_escaped_cert;")
+            lines += [
+                "        proxy_set_header ssl-client-verify $ssl_client_verify;",
+                "        proxy_set_header ssl-client-subject-dn $ssl_client_s_dn;",
+                "        proxy_set_header ssl-client-issuer-dn $ssl_client_i_dn;",
+            ]
+        lines += [f"        proxy_pass http://{upstream[0]}:{upstream[1]};", "    }"]
+    lines.append("}")
+    http_level = _controller_directives(controller_data)
+    return Site(host, "\n".join([*http_level, *lines]))
+
+
+def _controller_directives(data: Mapping[str, str]) -> list[str]:
+    directives = []
+    if "ssl-protocols" in data:
+        directives.append(f"ssl_protocols {data['ssl-protocols']};")
+    if "ssl-ciphers" in data:
+        directives.append(f"ssl_ciphers '{data['ssl-ciphers']}';")
+    if "ssl-session-tickets" in data:
+        directives.append(
+            f"ssl_session_tickets {'on' if data['ssl-session-tickets'] == 'true' else 'off'};"
+        )
+    return directives
+
+
+def _write(path: Path, content: str) -> Path:
+    path.write_text(content)
+    path.chmod(0o600)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or next(
+        (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(path).exists()), None
+    )
+    if found is None:
+        raise RuntimeError(
+            "nginx is not installed; `make test` installs Debian's nginx package when run as root"
+        )
+    return found
+
+
+@contextmanager
+def running_nginx(directory: Path, site: Site, port: int) -> Iterator[Path]:
+    """Runs nginx with `site` until the block exits; yields the error log."""
+    for folder in ("tmp", "logs"):
+        (directory / folder).mkdir(exist_ok=True)
+    error_log = directory / "logs" / "error.log"
+    run_as = "user root;" if os.geteuid() == 0 else ""
+    config = directory / "nginx.conf"
+    config.write_text(
+        f"""{run_as}
+worker_processes 1;
+daemon off;
+pid {directory}/nginx.pid;
+error_log {error_log} info;
+events {{ worker_connections 64; }}
+http {{
+    access_log {directory}/logs/access.log;
+    client_body_temp_path {directory}/tmp/body;
+    proxy_temp_path {directory}/tmp/proxy;
+    fastcgi_temp_path {directory}/tmp/fastcgi;
+    uwsgi_temp_path {directory}/tmp/uwsgi;
+    scgi_temp_path {directory}/tmp/scgi;
+{site.server_block}
+}}
+"""
+    )
+    binary = nginx_binary()
+    checked = subprocess.run(
+        [binary, "-t", "-p", str(directory), "-c", str(config), "-e", str(error_log)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if checked.returncode != 0:
+        raise RuntimeError(
+            f"nginx rejected the configuration:\n{checked.stderr}\n{config.read_text()}"
+        )
+    process = subprocess.Popen(
+        [binary, "-p", str(directory), "-c", str(config), "-e", str(error_log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for_port(port, process)
+        yield error_log
+    finally:
+        process.send_signal(signal.SIGQUIT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"nginx exited with {process.returncode}: {stderr}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nginx did not listen on 127.0.0.1:{port} within 10 s")
