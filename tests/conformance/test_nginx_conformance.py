@@ -13,12 +13,10 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
 from components.pki.crl import CrlProvider
-from components.settings import parse_settings
-from components.stack_objects import StackPki, declare_objects
 from tests.conformance.site import Declared, LiveSite, declare, serve
 from tests.kubernetes_manifests import secrets_by_name, the_ingress
+from tests.layered_pki import declare_layered
 from tests.mock_runtime import PROJECT_DIR, MockRuntime
 from tests.pki_material import issue_client, load_authority, make_authority
 from tests.stack_configs import dev_config
@@ -166,41 +164,24 @@ def test_expired_crl_makes_a_valid_client_fail(dev: Declared) -> None:
 
 
 def _layered(intermediates: int) -> dict[str, Any]:
-    """Clients under `intermediates` CAs below their root, declared through the stack's
-    Kubernetes wiring."""
-    settings = parse_settings(dev_config())
+    """Clients under `intermediates` CAs below their root, declared by the stack's wiring."""
     runtime = MockRuntime()
     try:
-
-        def build() -> Any:
-            client_ca = CertificateAuthority("clients-root", {"common_name": "Clients Root"})
-            for level in range(intermediates):
-                client_ca = CertificateAuthority(
-                    f"clients-{level}",
-                    {"common_name": f"Clients Level {level}", "issuer": client_ca.as_issuer()},
-                )
-            server_ca = CertificateAuthority("server-ca", {"common_name": "Server CA"})
-            server = ServerCertificate(
-                "server", {"issuer": server_ca.as_issuer(), "dns_names": [settings.host]}
-            )
-            client = ClientCertificate(
-                "alice", {"issuer": client_ca.as_issuer(), "common_name": "checkout"}
-            )
-            declare_objects("layered", settings, StackPki(server_ca, client_ca, server), None)
-            return server_ca.certificate_pem, client.chain_pem, client.private_key_pem
-
-        server_ca_pem, chain, key = (runtime.resolve(o) for o in runtime.run(build))
+        pki = runtime.run(lambda: declare_layered(intermediates))
         return {
             "declared": Declared(
                 ingress=the_ingress(runtime.emulator),
                 secrets=secrets_by_name(runtime.emulator),
                 controller_data={},
-                outputs={"serverCaCertificate": server_ca_pem},
+                outputs={"serverCaCertificate": runtime.resolve(pki.server_ca.certificate_pem)},
                 client_ca_certificate_pem="",
                 client_ca_private_key_pem="",
                 revoked_clients={},
             ),
-            "client": (chain, key),
+            "client": (
+                runtime.resolve(pki.client.chain_pem),
+                runtime.resolve(pki.client.private_key_pem),
+            ),
         }
     finally:
         runtime.close()

@@ -11,9 +11,6 @@ import pulumi
 import pytest
 
 from components.kubernetes.controller_config import HARDENED_TLS_SETTINGS
-from components.pki import CertificateAuthority, ServerCertificate
-from components.settings import parse_settings
-from components.stack_objects import StackPki, declare_objects
 from tests.kubernetes_manifests import (
     CONFIG_MAP_PATCH,
     KUBERNETES_VERSION,
@@ -22,6 +19,7 @@ from tests.kubernetes_manifests import (
     secrets_by_name,
     the_ingress,
 )
+from tests.layered_pki import declare_layered
 from tests.mock_runtime import MockRuntime
 from tests.stack_configs import dev_config
 from tests.x509_assertions import (
@@ -230,22 +228,7 @@ def test_controller_manage_none_leaves_the_config_map_alone(mocks: MockRuntime) 
 
 
 def _depth_for(mocks: MockRuntime, *, intermediates: int) -> str:
-    settings = parse_settings(dev_config())
-
-    def build():
-        client_ca = CertificateAuthority("clients-root", {"common_name": "Clients Root"})
-        for level in range(intermediates):
-            client_ca = CertificateAuthority(
-                f"clients-level-{level}",
-                {"common_name": f"Clients Level {level}", "issuer": client_ca.as_issuer()},
-            )
-        server_ca = CertificateAuthority("server-ca", {"common_name": "Server CA"})
-        server = ServerCertificate(
-            "server", {"issuer": server_ca.as_issuer(), "dns_names": [settings.host]}
-        )
-        return declare_objects("test", settings, StackPki(server_ca, client_ca, server), None)
-
-    mocks.run(build)
+    mocks.run(lambda: declare_layered(intermediates))
     return the_ingress(mocks.emulator)["metadata"]["annotations"][P + "auth-tls-verify-depth"]
 
 
