@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 STACK ?= dev
 BIN := $(VENV)/bin
-PY_SOURCES := components tests __main__.py
+PY_SOURCES := components tests bench __main__.py
 
-.PHONY: up preview test lint typecheck unit setup system-packages clean
+.PHONY: up preview test lint typecheck unit setup system-packages bench clean
 
 setup: $(VENV)/.installed system-packages
 
@@ -50,3 +50,6 @@ test: lint typecheck unit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+bench: setup
+	$(BIN)/python -m bench.run

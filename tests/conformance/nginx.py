@@ -160,9 +160,28 @@ def nginx_binary() -> str:
     return found
 
 
+@dataclass(frozen=True)
+class RunningNginx:
+    master_pid: int
+    error_log: Path
+
+    def worker_cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the worker processes."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.master_pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
+
 @contextmanager
-def running_nginx(directory: Path, site: Site, port: int) -> Iterator[Path]:
-    """Runs nginx with `site` until the block exits; yields the error log."""
+def running_nginx(directory: Path, site: Site, port: int) -> Iterator[RunningNginx]:
+    """Runs nginx with `site` until the block exits."""
     for folder in ("tmp", "logs"):
         (directory / folder).mkdir(exist_ok=True)
     error_log = directory / "logs" / "error.log"
@@ -204,7 +223,7 @@ http {{
     )
     try:
         _wait_for_port(port, process)
-        yield error_log
+        yield RunningNginx(process.pid, error_log)
     finally:
         process.send_signal(signal.SIGQUIT)
         try:

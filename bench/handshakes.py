@@ -1,0 +1,161 @@
+"""Full mTLS handshakes per second against Debian's nginx on loopback.
+
+The chains are the ones this project issues (components under the mocks), nginx runs one
+worker with the server block ingress-nginx renders, and `openssl s_time -new` opens new
+connections (no session resumption) for a fixed time, each fetching `/` so that nginx has
+finished verifying the client certificate before the connection counts.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
+from components.pki.crl import build_crl
+from tests.conformance.nginx import Site, free_port, running_nginx
+from tests.mock_runtime import MockRuntime
+from tests.pki_material import load_authority
+
+HOST = "bench.example.com"
+
+
+@dataclass(frozen=True)
+class Chain:
+    server_chain: str
+    server_key: str
+    server_ca: str
+    client_chain: str
+    client_key: str
+    client_ca: str
+    client_ca_key: str
+
+
+def issue_chain(algorithm: str) -> Chain:
+    runtime = MockRuntime()
+    try:
+
+        def build() -> tuple[object, ...]:
+            server_ca = CertificateAuthority(
+                "server-ca", {"common_name": "Bench Server CA", "key_algorithm": algorithm}
+            )
+            client_ca = CertificateAuthority(
+                "client-ca", {"common_name": "Bench Client CA", "key_algorithm": algorithm}
+            )
+            server = ServerCertificate(
+                "server",
+                {"issuer": server_ca.as_issuer(), "dns_names": [HOST], "key_algorithm": algorithm},
+            )
+            client = ClientCertificate(
+                "client",
+                {
+                    "issuer": client_ca.as_issuer(),
+                    "common_name": "bench",
+                    "key_algorithm": algorithm,
+                },
+            )
+            return (
+                server.chain_pem,
+                server.private_key_pem,
+                server_ca.certificate_pem,
+                client.chain_pem,
+                client.private_key_pem,
+                client_ca.certificate_pem,
+                client_ca.private_key_pem,
+            )
+
+        values = [runtime.resolve(output) for output in runtime.run(build)]
+        return Chain(*values)
+    finally:
+        runtime.close()
+
+
+def crl_with(chain: Chain, entries: int) -> str:
+    authority = load_authority(chain.client_ca, chain.client_ca_key)
+    now = datetime.now(UTC)
+    return build_crl(
+        issuer_certificate_pem=authority.certificate_pem,
+        issuer_private_key_pem=authority.private_key_pem,
+        # Serials far above the 128-bit ones this PKI issues, so the client is never listed.
+        entries={2**140 + index: ("unspecified", now) for index in range(entries)},
+        crl_number=1,
+        this_update=now,
+        next_update=now + timedelta(days=30),
+    )
+
+
+@dataclass(frozen=True)
+class Rate:
+    end_to_end: float
+    """Connections per wall-clock second seen by one `openssl s_time` client."""
+    per_worker_cpu_second: float
+    """Connections per CPU second of the nginx worker: the server's capacity per core."""
+
+
+def handshakes_per_second(
+    chain: Chain, *, client_auth: bool, crl_entries: int | None, seconds: int
+) -> Rate:
+    with tempfile.TemporaryDirectory(prefix="mtls-bench-") as scratch:
+        directory = Path(scratch)
+
+        def write(name: str, content: str) -> Path:
+            path = directory / name
+            path.write_text(content)
+            return path
+
+        key_pair = write("server.pem", chain.server_chain + chain.server_key)
+        lines = [
+            "ssl_protocols TLSv1.2 TLSv1.3;",
+            "ssl_session_tickets off;",
+            "ssl_session_cache off;",
+            "server {",
+            f"    listen 127.0.0.1:{(port := free_port())} ssl;",
+            f"    server_name {HOST};",
+            f"    ssl_certificate {key_pair};",
+            f"    ssl_certificate_key {key_pair};",
+        ]
+        if client_auth:
+            lines += [
+                f"    ssl_client_certificate {write('client-ca.pem', chain.client_ca)};",
+                "    ssl_verify_client on;",
+                "    ssl_verify_depth 1;",
+            ]
+            if crl_entries is not None:
+                lines.append(f"    ssl_crl {write('crl.pem', crl_with(chain, crl_entries))};")
+        lines += ["    location / { return 200 'ok'; }", "}"]
+        client_chain = write("client.crt", chain.client_chain)
+        client_key = write("client.key", chain.client_key)
+        server_ca = write("server-ca.pem", chain.server_ca)
+        with running_nginx(directory, Site(HOST, "\n".join(lines)), port) as nginx:
+            cpu_before, started = nginx.worker_cpu_seconds(), time.perf_counter()
+            completed = subprocess.run(
+                [
+                    "openssl",
+                    "s_time",
+                    "-connect",
+                    f"127.0.0.1:{port}",
+                    "-new",
+                    "-time",
+                    str(seconds),
+                    "-www",
+                    "/",
+                    "-CAfile",
+                    str(server_ca),
+                    *(["-cert", str(client_chain), "-key", str(client_key)] if client_auth else []),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            wall = time.perf_counter() - started
+            worker_cpu = nginx.worker_cpu_seconds() - cpu_before
+    match = re.search(r"(\d+) connections in (\d+) real seconds", completed.stdout)
+    if match is None:
+        raise RuntimeError(f"unexpected s_time output:\n{completed.stdout}{completed.stderr}")
+    connections = int(match.group(1))
+    return Rate(connections / wall, connections / worker_cpu if worker_cpu else float("nan"))

@@ -1,0 +1,183 @@
+"""Benchmarks: `make bench` (or `python -m bench.run [--seconds N]`).
+
+Prints the tables and writes them to bench/results.md:
+1. mTLS handshakes per second on nginx, per key algorithm, with and without client auth, and
+   with CRLs of 0, 1,000 and 100,000 entries;
+2. program evaluation time and peak memory under the mocks for 10, 100 and 1,000 clients;
+3. CRL issue time and size for 1,000, 10,000 and 100,000 revoked serials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.handshakes import Rate, handshakes_per_second, issue_chain
+from components.pki import KeyAlgorithm
+from components.pki.crl import CrlProvider
+from tests.pki_material import make_authority
+
+RESULTS = Path(__file__).with_name("results.md")
+DEFAULT = KeyAlgorithm.ECDSA_P256.value
+
+
+def handshake_table(seconds: int) -> tuple[list[str], dict[str, Rate]]:
+    rates: dict[str, Rate] = {}
+    rows = [
+        "| chain | client auth | CRL entries | handshakes/s (one client, end to end) "
+        "| handshakes per nginx worker CPU second |",
+        "|---|---|---|---|---|",
+    ]
+
+    def measure(label: str, algorithm: str, client_auth: bool, crl: int | None) -> None:
+        chain = chains.setdefault(algorithm, issue_chain(algorithm))
+        rate = handshakes_per_second(
+            chain, client_auth=client_auth, crl_entries=crl, seconds=seconds
+        )
+        rates[label] = rate
+        rows.append(
+            f"| {algorithm} | {'yes' if client_auth else 'no'} | "
+            f"{'-' if crl is None else f'{crl:,}'} | {rate.end_to_end:,.0f} | "
+            f"{rate.per_worker_cpu_second:,.0f} |"
+        )
+
+    chains: dict[str, object] = {}
+    for algorithm in [a.value for a in KeyAlgorithm]:
+        measure(f"{algorithm} mtls", algorithm, True, 0)
+        measure(f"{algorithm} plain", algorithm, False, None)
+    measure(f"{DEFAULT} mtls no-crl", DEFAULT, True, None)
+    measure(f"{DEFAULT} mtls crl-1000", DEFAULT, True, 1_000)
+    measure(f"{DEFAULT} mtls crl-100000", DEFAULT, True, 100_000)
+    return rows, rates
+
+
+def evaluation_table() -> tuple[list[str], dict[int, dict[str, float]]]:
+    rows = ["| clients | seconds | ms per client | peak memory (MiB) |", "|---|---|---|---|"]
+    results: dict[int, dict[str, float]] = {}
+    for clients in (10, 100, 1000):
+        completed = subprocess.run(
+            [sys.executable, "-m", "bench.evaluate", str(clients)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(completed.stdout.strip().splitlines()[-1])
+        results[clients] = result
+        rows.append(
+            f"| {clients:,} | {result['seconds']:.2f} | "
+            f"{1000 * result['seconds'] / clients:.1f} | {result['peak_rss_mib']:.0f} |"
+        )
+    return rows, results
+
+
+def crl_table() -> tuple[list[str], dict[int, float]]:
+    authority = make_authority("Bench CRL CA")
+    rows = ["| revoked serials | issue time (s) | CRL size (KiB, PEM) |", "|---|---|---|"]
+    timings: dict[int, float] = {}
+    for count in (1_000, 10_000, 100_000):
+        props = {
+            "issuer_certificate_pem": authority.certificate_pem,
+            "issuer_private_key_pem": authority.private_key_pem,
+            "revoked": [
+                {"serial_number": str(2**100 + index), "reason": "unspecified"}
+                for index in range(count)
+            ],
+            "validity_days": 30,
+            "refresh_before_days": 7,
+        }
+        started = time.perf_counter()
+        outs = CrlProvider().create(props).outs
+        timings[count] = time.perf_counter() - started
+        rows.append(f"| {count:,} | {timings[count]:.2f} | {len(outs['crl_pem']) / 1024:,.0f} |")
+    return rows, timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=5, help="duration of each handshake run")
+    arguments = parser.parse_args()
+
+    handshake_rows, rates = handshake_table(arguments.seconds)
+    evaluation_rows, evaluations = evaluation_table()
+    crl_rows, crl_timings = crl_table()
+
+    default, rsa4096 = rates[f"{DEFAULT} mtls"], rates["RSA_4096 mtls"]
+    plain = rates[f"{DEFAULT} plain"]
+    targets = [
+        (
+            "default chain >= 5x the RSA-4096 chain (per worker CPU second)",
+            f"{default.per_worker_cpu_second / rsa4096.per_worker_cpu_second:.1f}x",
+            default.per_worker_cpu_second >= 5 * rsa4096.per_worker_cpu_second,
+        ),
+        (
+            "default chain >= 5x the RSA-4096 chain (end to end)",
+            f"{default.end_to_end / rsa4096.end_to_end:.1f}x",
+            default.end_to_end >= 5 * rsa4096.end_to_end,
+        ),
+        (
+            "mTLS costs <= 25% of the rate without client auth (per worker CPU second)",
+            f"{100 * (1 - default.per_worker_cpu_second / plain.per_worker_cpu_second):.0f}%",
+            default.per_worker_cpu_second >= 0.75 * plain.per_worker_cpu_second,
+        ),
+        (
+            "mTLS costs <= 25% of the rate without client auth (end to end)",
+            f"{100 * (1 - default.end_to_end / plain.end_to_end):.0f}%",
+            default.end_to_end >= 0.75 * plain.end_to_end,
+        ),
+        (
+            "1,000 clients evaluate under the mocks in < 20 s",
+            f"{evaluations[1000]['seconds']:.1f} s",
+            evaluations[1000]["seconds"] < 20,
+        ),
+        (
+            "100,000-entry CRL issued in < 2 s",
+            f"{crl_timings[100_000]:.2f} s",
+            crl_timings[100_000] < 2,
+        ),
+    ]
+    nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
+    openssl = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
+    lines = [
+        "# Benchmark results",
+        "",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, {nginx}, "
+        f"{openssl}; handshake runs of {arguments.seconds} s, one nginx worker, one client.",
+        "",
+        "## mTLS handshakes",
+        "",
+        *handshake_rows,
+        "",
+        "## Program evaluation under the mocks",
+        "",
+        *evaluation_rows,
+        "",
+        "## CRL issue (the RevocationList provider's create)",
+        "",
+        *crl_rows,
+        "",
+        "## Targets",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+        *[f"| {name} | {value} | {'yes' if met else 'no'} |" for name, value, met in targets],
+        "",
+        "A no-change `pulumi preview` under the real engine is not measured: the pulumi-tls and "
+        "pulumi-kubernetes provider plugins cannot be built on this machine (see README, "
+        "Performance).",
+        "",
+    ]
+    report = "\n".join(lines)
+    RESULTS.write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
