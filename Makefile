@@ -7,7 +7,7 @@ STACK ?= dev
 BIN := $(VENV)/bin
 PY_SOURCES := components tests bench __main__.py
 
-.PHONY: up preview test lint typecheck unit setup system-packages bench clean
+.PHONY: up preview test lint typecheck unit engine toolchain setup system-packages bench clean
 
 setup: $(VENV)/.installed system-packages
 
@@ -28,13 +28,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The pulumi CLI on PATH if there is one, else the one toolchain/build.sh builds.
+PULUMI_BIN = $$(command -v pulumi >/dev/null && dirname "$$(command -v pulumi)" || toolchain/build.sh)
+
 up: setup
-	@command -v pulumi >/dev/null || { echo "the pulumi CLI is not on PATH: https://www.pulumi.com/docs/install/" >&2; exit 1; }
-	pulumi up --stack $(STACK)
+	PATH="$(PULUMI_BIN):$$PATH" pulumi up --stack $(STACK)
 
 preview: setup
-	@command -v pulumi >/dev/null || { echo "the pulumi CLI is not on PATH: https://www.pulumi.com/docs/install/" >&2; exit 1; }
-	pulumi preview --stack $(STACK) --diff
+	PATH="$(PULUMI_BIN):$$PATH" pulumi preview --stack $(STACK) --diff
+
+# The Pulumi CLI, the Python language host and the dynamic provider launcher, built from Go
+# modules into ~/.cache/mtls-ingress/toolchain (nothing to do when they are current).
+toolchain:
+	toolchain/build.sh
 
 lint: setup
 	$(BIN)/ruff check $(PY_SOURCES)
@@ -44,9 +50,13 @@ typecheck: setup
 	$(BIN)/mypy
 
 unit: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests/unit tests/conformance
 
-test: lint typecheck unit
+engine: setup toolchain
+	$(BIN)/python -m pytest tests/engine
+
+test: lint typecheck toolchain
+	$(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

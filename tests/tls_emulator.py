@@ -183,11 +183,9 @@ class TlsEmulator(pulumi.runtime.Mocks):
         )
         state = {
             **inputs,
-            "privateKeyPem": pulumi.Output.secret(_private_pem(key, private_format)),
-            "privateKeyPemPkcs8": pulumi.Output.secret(
-                _private_pem(key, serialization.PrivateFormat.PKCS8)
-            ),
-            "privateKeyOpenssh": pulumi.Output.secret(_openssh_private(key)),
+            "privateKeyPem": _secret(_private_pem(key, private_format)),
+            "privateKeyPemPkcs8": _secret(_private_pem(key, serialization.PrivateFormat.PKCS8)),
+            "privateKeyOpenssh": _secret(_openssh_private(key)),
             "publicKeyPem": key.public_key()
             .public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -332,6 +330,11 @@ class TlsEmulator(pulumi.runtime.Mocks):
             "readyForRenewal": certificate.not_valid_after_utc - early_renewal <= self.now(),
         }
         return str(certificate.serial_number), state
+
+
+def _secret(value: str) -> dict[str, str]:
+    """A value the mock monitor returns to the program as a secret."""
+    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
 
 
 def _is_secret(value: object) -> bool:

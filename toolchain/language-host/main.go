@@ -1,0 +1,224 @@
+// pulumi-language-python: the language host the Pulumi engine starts to run a
+// Python program.
+//
+// A small LanguageRuntime gRPC server built only from the
+// github.com/pulumi/pulumi/sdk/v3 module, for machines whose Go module proxy
+// does not serve the upstream language host module
+// (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3). It
+// resolves the Python interpreter with sdk/v3/python/toolchain (honouring the
+// `virtualenv` and `toolchain` runtime options of Pulumi.yaml), passes the
+// stack config as PULUMI_CONFIG, and runs the program through the
+// pulumi-language-python-exec script that ships inside the sdk/v3 module;
+// toolchain/build.sh copies that script next to this file before building, and
+// it is embedded into the binary.
+//
+// Not implemented: About, GetProgramDependencies, InstallDependencies
+// (`pulumi about` warns; install the virtualenv with `make setup`).
+package main
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+//go:embed pulumi-language-python-exec
+var execScript []byte
+
+type host struct {
+	pulumirpc.UnimplementedLanguageRuntimeServer
+	engineAddress string
+	tracing       string
+}
+
+func (h *host) Handshake(ctx context.Context,
+	req *pulumirpc.LanguageHandshakeRequest,
+) (*pulumirpc.LanguageHandshakeResponse, error) {
+	if req.GetEngineAddress() != "" {
+		h.engineAddress = req.GetEngineAddress()
+	}
+	return &pulumirpc.LanguageHandshakeResponse{}, nil
+}
+
+func (h *host) GetPluginInfo(ctx context.Context, _ *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: version.Version}, nil
+}
+
+// Plugins are loaded on demand by the engine (from PATH or the plugin cache).
+func (h *host) GetRequiredPlugins(ctx context.Context,
+	req *pulumirpc.GetRequiredPluginsRequest,
+) (*pulumirpc.GetRequiredPluginsResponse, error) {
+	return &pulumirpc.GetRequiredPluginsResponse{}, nil
+}
+
+func (h *host) GetRequiredPackages(ctx context.Context,
+	req *pulumirpc.GetRequiredPackagesRequest,
+) (*pulumirpc.GetRequiredPackagesResponse, error) {
+	return &pulumirpc.GetRequiredPackagesResponse{}, nil
+}
+
+func optString(info *pulumirpc.ProgramInfo, key string) string {
+	if info == nil || info.GetOptions() == nil {
+		return ""
+	}
+	if v, ok := info.GetOptions().GetFields()[key]; ok {
+		return v.GetStringValue()
+	}
+	return ""
+}
+
+func resolveToolchain(info *pulumirpc.ProgramInfo, pwd string) (toolchain.Toolchain, error) {
+	root, progDir := pwd, pwd
+	if info != nil {
+		if info.GetRootDirectory() != "" {
+			root = info.GetRootDirectory()
+		}
+		if info.GetProgramDirectory() != "" {
+			progDir = info.GetProgramDirectory()
+		}
+	}
+	opts := toolchain.PythonOptions{Root: root, ProgramDir: progDir, Virtualenv: optString(info, "virtualenv")}
+	switch strings.ToLower(optString(info, "toolchain")) {
+	case "pip":
+		opts.Toolchain = toolchain.Pip
+	case "uv":
+		opts.Toolchain = toolchain.Uv
+	case "poetry":
+		opts.Toolchain = toolchain.Poetry
+	default:
+		opts.Toolchain = toolchain.Auto
+	}
+	return toolchain.ResolveToolchain(opts)
+}
+
+func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	f, err := os.CreateTemp("", "pulumi-language-python-exec-*.py")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(execScript); err != nil {
+		return nil, err
+	}
+	f.Close()
+
+	info := req.GetInfo()
+	tc, err := resolveToolchain(info, req.GetPwd())
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
+
+	args := []string{"-u", f.Name()}
+	add := func(k, v string) {
+		if v != "" {
+			args = append(args, "--"+k, v)
+		}
+	}
+	add("monitor", req.GetMonitorAddress())
+	add("engine", h.engineAddress)
+	add("project", req.GetProject())
+	add("stack", req.GetStack())
+	add("pwd", req.GetPwd())
+	add("dry_run", strconv.FormatBool(req.GetDryRun()))
+	add("parallel", strconv.Itoa(int(req.GetParallel())))
+	add("tracing", h.tracing)
+	add("organization", req.GetOrganization())
+	if info != nil {
+		add("root_directory", info.GetRootDirectory())
+	}
+	program := req.GetProgram()
+	if info != nil && info.GetProgramDirectory() != "" {
+		program = info.GetProgramDirectory()
+		if ep := info.GetEntryPoint(); ep != "" && ep != "." {
+			program = filepath.Join(program, ep)
+		}
+	}
+	if program == "" {
+		program = "."
+	}
+	args = append(args, program)
+	args = append(args, req.GetArgs()...)
+
+	cmd, err := tc.Command(ctx, args...)
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	if cfg := req.GetConfig(); len(cfg) > 0 {
+		b, err := json.Marshal(cfg)
+		if err != nil {
+			return nil, err
+		}
+		cmd.Env = append(cmd.Env, "PULUMI_CONFIG="+string(b))
+	}
+	if keys := req.GetConfigSecretKeys(); len(keys) > 0 {
+		b, err := json.Marshal(keys)
+		if err != nil {
+			return nil, err
+		}
+		cmd.Env = append(cmd.Env, "PULUMI_CONFIG_SECRET_KEYS="+string(b))
+	}
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			// Exit code 32 means the program already reported an actionable error to the engine.
+			if ee.ExitCode() == 32 {
+				return &pulumirpc.RunResponse{Bail: true}, nil
+			}
+			return &pulumirpc.RunResponse{Error: fmt.Sprintf("Program exited with non-zero exit code: %d",
+				ee.ExitCode())}, nil
+		}
+		return &pulumirpc.RunResponse{Error: "could not run python: " + err.Error()}, nil
+	}
+	return &pulumirpc.RunResponse{}, nil
+}
+
+func main() {
+	showVersion := flag.Bool("version", false, "print version and exit")
+	tracing := flag.String("tracing", "", "Emit tracing to a Zipkin-compatible tracing endpoint")
+	_ = flag.String("root", "", "Project root path (ignored)")
+	_ = flag.String("virtualenv", "", "(ignored; use runtime options in Pulumi.yaml)")
+	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.Version)
+		return
+	}
+	h := &host{tracing: *tracing}
+	if args := flag.Args(); len(args) > 0 {
+		h.engineAddress = args[0]
+	}
+	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Init: func(srv *grpc.Server) error {
+			pulumirpc.RegisterLanguageRuntimeServer(srv, h)
+			return nil
+		},
+		Options: rpcutil.OpenTracingServerInterceptorOptions(nil),
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "could not start language host RPC server: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Printf("%d\n", handle.Port)
+	if err := <-handle.Done; err != nil {
+		fmt.Fprintf(os.Stderr, "language host RPC stopped serving: %v\n", err)
+		os.Exit(1)
+	}
+}
