@@ -22,6 +22,7 @@ from components.kubernetes import (
     ClientAuthArgs,
     ControllerConfig,
     MtlsIngress,
+    MtlsIngressArgs,
     TlsSecret,
     UpstreamTlsArgs,
 )
@@ -70,6 +71,16 @@ def declare_objects(
         opts,
     )
 
+    ingress_args = MtlsIngressArgs(
+        namespace=namespace,
+        ingress_name=ingress.name,
+        host=settings.host,
+        class_name=ingress.class_name,
+        paths=list(ingress.paths),
+        service=backend.service,
+        port=backend.port,
+    )
+
     if backend.protocol is BackendProtocol.PASSTHROUGH:
         # The backend terminates TLS: it serves the ingress host's certificate and verifies
         # clients itself against ca.crt.
@@ -87,20 +98,7 @@ def declare_objects(
             },
             opts,
         )
-        mtls_ingress = MtlsIngress(
-            f"{name}-ingress",
-            {
-                "namespace": namespace,
-                "ingress_name": ingress.name,
-                "host": settings.host,
-                "class_name": ingress.class_name,
-                "paths": list(ingress.paths),
-                "service": backend.service,
-                "port": backend.port,
-                "passthrough": True,
-            },
-            opts,
-        )
+        mtls_ingress = MtlsIngress(f"{name}-ingress", {**ingress_args, "passthrough": True}, opts)
         return StackObjects(
             controller_config, mtls_ingress, None, None, passthrough_secret, None, None, None
         )
@@ -217,13 +215,7 @@ def declare_objects(
     mtls_ingress = MtlsIngress(
         f"{name}-ingress",
         {
-            "namespace": namespace,
-            "ingress_name": ingress.name,
-            "host": settings.host,
-            "class_name": ingress.class_name,
-            "paths": list(ingress.paths),
-            "service": backend.service,
-            "port": backend.port,
+            **ingress_args,
             "tls_secret_name": server_tls_secret.secret_name,
             "client_auth": client_auth,
             "upstream_tls": upstream_tls,

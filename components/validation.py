@@ -7,6 +7,8 @@ before failing, so a user fixes a configuration in one round trip instead of one
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pulumi
 
 
@@ -20,6 +22,15 @@ class Problems:
     def add(self, path: str, message: str) -> None:
         """Records one problem with the field at `path` (e.g. `pki.clients[1].validityDays`)."""
         self._lines.append(f"{path}: {message}")
+
+    def check_text(self, path: str, value: object, check: Callable[[str], str | None]) -> None:
+        """Records a problem unless `value` is a string that `check` accepts.
+
+        `check` returns None for an acceptable value, else what an acceptable one looks like.
+        """
+        expected = check(value) if isinstance(value, str) else "a string"
+        if expected is not None:
+            self.add(path, f"must be {expected}, got {value!r}")
 
     def __len__(self) -> int:
         return len(self._lines)

@@ -92,13 +92,8 @@ def _validate(
     problems = Problems(f"invalid arguments for ControllerConfig {name!r}")
     if manage not in ("patch", "none"):
         problems.add("manage", f"must be one of patch | none, got {manage!r}")
-    for field, value, check in (
-        ("namespace", namespace, formats.dns_label),
-        ("config_map_name", config_map_name, formats.dns_subdomain),
-    ):
-        expected = check(value) if isinstance(value, str) else "a string"
-        if expected is not None:
-            problems.add(field, f"must be {expected}, got {value!r}")
+    problems.check_text("namespace", namespace, formats.dns_label)
+    problems.check_text("config_map_name", config_map_name, formats.dns_subdomain)
     for key, value in settings.items():
         if (expected := formats.config_map_key(key)) is not None:
             problems.add(f"settings.{key}", f"must be {expected}")

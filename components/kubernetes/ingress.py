@@ -161,25 +161,17 @@ class MtlsIngress(pulumi.ComponentResource):
 
 def _validate(name: str, args: MtlsIngressArgs) -> None:
     problems = Problems(f"invalid arguments for MtlsIngress {name!r}")
-    for field, check in (
-        ("namespace", formats.dns_label),
-        ("ingress_name", formats.dns_subdomain),
-        ("host", formats.hostname),
-        ("service", formats.service_name),
-    ):
-        value = args.get(field)
-        expected = check(value) if isinstance(value, str) else "a string"
-        if expected is not None:
-            problems.add(field, f"must be {expected}, got {value!r}")
+    problems.check_text("namespace", args.get("namespace"), formats.dns_label)
+    problems.check_text("ingress_name", args.get("ingress_name"), formats.dns_subdomain)
+    problems.check_text("host", args.get("host"), formats.hostname)
+    problems.check_text("service", args.get("service"), formats.service_name)
     port = args.get("port")
     if isinstance(port, str):
-        if (expected := formats.port_name(port)) is not None:
-            problems.add("port", f"must be {expected}, got {port!r}")
+        problems.check_text("port", port, formats.port_name)
     elif not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
         problems.add("port", f"must be a port number from 1 to 65535 or a port name, got {port!r}")
     for index, path in enumerate(args.get("paths", ["/"])):
-        if (expected := formats.ingress_path(path)) is not None:
-            problems.add(f"paths[{index}]", f"must be {expected}, got {path!r}")
+        problems.check_text(f"paths[{index}]", path, formats.ingress_path)
     passthrough = args.get("passthrough", False)
     if passthrough:
         for field in ("client_auth", "upstream_tls", "tls_secret_name"):
@@ -208,8 +200,5 @@ def _validate_client_auth(problems: Problems, auth: ClientAuthArgs) -> None:
         ("match_cn", formats.auth_tls_match_cn),
     ):
         value = auth.get(field)
-        if value is None:
-            continue
-        expected = check(value) if isinstance(value, str) else "a string"
-        if expected is not None:
-            problems.add(f"client_auth.{field}", f"must be {expected}, got {value!r}")
+        if value is not None:
+            problems.check_text(f"client_auth.{field}", value, check)

@@ -158,11 +158,6 @@ class CaSecret(pulumi.ComponentResource):
 
 def _validate_names(component: str, namespace: object, secret_name: object) -> None:
     problems = Problems(f"invalid arguments for {component}")
-    for field, value, check in (
-        ("namespace", namespace, formats.dns_label),
-        ("secret_name", secret_name, formats.dns_subdomain),
-    ):
-        expected = check(value) if isinstance(value, str) else "a string"
-        if expected is not None:
-            problems.add(field, f"must be {expected}, got {value!r}")
+    problems.check_text("namespace", namespace, formats.dns_label)
+    problems.check_text("secret_name", secret_name, formats.dns_subdomain)
     problems.raise_if_any()

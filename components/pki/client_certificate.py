@@ -10,8 +10,7 @@ from components.pki.issuer import (
     CLIENT_KEY_USAGES,
     Issuer,
     check_issuer,
-    check_key_algorithm,
-    check_lifetime,
+    check_leaf_options,
     check_subject,
 )
 from components.pki.key_algorithm import KeyAlgorithm
@@ -73,13 +72,4 @@ def _validate(name: str, args: ClientCertificateArgs) -> KeyAlgorithm:
     problems = Problems(f"invalid arguments for ClientCertificate {name!r}")
     check_issuer(problems, args.get("issuer"))
     check_subject(problems, args.get("common_name"), args.get("organization"))
-    check_lifetime(
-        problems,
-        args.get("validity_days", DEFAULT_VALIDITY_DAYS),
-        args.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS),
-    )
-    key_algorithm = check_key_algorithm(
-        problems, args.get("key_algorithm", KeyAlgorithm.ECDSA_P256.value)
-    )
-    problems.raise_if_any()
-    return key_algorithm
+    return check_leaf_options(problems, args, DEFAULT_VALIDITY_DAYS, DEFAULT_RENEW_BEFORE_DAYS)

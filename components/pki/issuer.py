@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
 import pulumi
 from cryptography import x509
@@ -63,6 +64,26 @@ def check_lifetime(
             "renew_before_days",
             f"must be less than validity_days ({validity_days}), got {renew_before_days}",
         )
+
+
+def check_leaf_options(
+    problems: Problems,
+    args: Mapping[str, Any],
+    default_validity_days: int,
+    default_renew_before_days: int,
+) -> KeyAlgorithm:
+    """Checks an end-entity certificate's lifetime and key algorithm, then raises every
+    problem recorded so far; returns the key algorithm."""
+    check_lifetime(
+        problems,
+        args.get("validity_days", default_validity_days),
+        args.get("renew_before_days", default_renew_before_days),
+    )
+    key_algorithm = check_key_algorithm(
+        problems, args.get("key_algorithm", KeyAlgorithm.ECDSA_P256.value)
+    )
+    problems.raise_if_any()
+    return key_algorithm
 
 
 def check_key_algorithm(problems: Problems, value: object) -> KeyAlgorithm:

@@ -11,8 +11,7 @@ from components import formats
 from components.pki.issuer import (
     Issuer,
     check_issuer,
-    check_key_algorithm,
-    check_lifetime,
+    check_leaf_options,
 )
 from components.pki.key_algorithm import KeyAlgorithm
 from components.pki.leaf import IssuedCertificate, sign_new_key
@@ -86,18 +85,7 @@ def _validate(name: str, args: ServerCertificateArgs) -> KeyAlgorithm:
             problems.add(field, f"must be a list of strings, got {values!r}")
             continue
         for index, value in enumerate(values):
-            expected = check(value) if isinstance(value, str) else "a string"
-            if expected is not None:
-                problems.add(f"{field}[{index}]", f"must be {expected}, got {value!r}")
+            problems.check_text(f"{field}[{index}]", value, check)
     if not dns_names and not ip_addresses:
         problems.add("dns_names", "must hold at least one name: a server certificate needs a SAN")
-    check_lifetime(
-        problems,
-        args.get("validity_days", DEFAULT_VALIDITY_DAYS),
-        args.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS),
-    )
-    key_algorithm = check_key_algorithm(
-        problems, args.get("key_algorithm", KeyAlgorithm.ECDSA_P256.value)
-    )
-    problems.raise_if_any()
-    return key_algorithm
+    return check_leaf_options(problems, args, DEFAULT_VALIDITY_DAYS, DEFAULT_RENEW_BEFORE_DAYS)

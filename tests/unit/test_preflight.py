@@ -42,27 +42,26 @@ def material(mocks: MockRuntime) -> dict[str, str]:
     return {name: mocks.resolve(output) for name, output in outputs.items()}
 
 
+def _check(*, chain: str, key: str, trust: str, hosts: list[str]) -> None:
+    check_server_tls(
+        "ns/tls", chain_pem=chain, private_key_pem=key, trust_bundle_pem=trust, hosts=hosts
+    )
+
+
 def _problems(error: pytest.ExceptionInfo[pulumi.RunError]) -> list[str]:
     return [line[4:] for line in str(error.value).splitlines() if line.startswith("  - ")]
 
 
 def test_a_good_pair_passes(material: dict[str, str]) -> None:
-    check_server_tls(
-        "ns/tls",
-        chain_pem=material["chain"],
-        private_key_pem=material["key"],
-        trust_bundle_pem=material["ca"],
-        hosts=[HOST],
-    )
+    _check(chain=material["chain"], key=material["key"], trust=material["ca"], hosts=[HOST])
 
 
 def test_certificate_must_cover_every_ingress_host(material: dict[str, str]) -> None:
     with pytest.raises(pulumi.RunError) as raised:
-        check_server_tls(
-            "ns/tls",
-            chain_pem=material["chain"],
-            private_key_pem=material["key"],
-            trust_bundle_pem=material["ca"],
+        _check(
+            chain=material["chain"],
+            key=material["key"],
+            trust=material["ca"],
             hosts=[HOST, "api.example.com"],
         )
     assert _problems(raised) == [
@@ -73,67 +72,50 @@ def test_certificate_must_cover_every_ingress_host(material: dict[str, str]) -> 
 
 def test_chain_must_verify_to_the_trusted_ca(material: dict[str, str]) -> None:
     with pytest.raises(pulumi.RunError, match="which is not a trusted CA"):
-        check_server_tls(
-            "ns/tls",
-            chain_pem=material["chain"],
-            private_key_pem=material["key"],
-            trust_bundle_pem=material["other_ca"],
-            hosts=[HOST],
+        _check(
+            chain=material["chain"], key=material["key"], trust=material["other_ca"], hosts=[HOST]
         )
 
 
 def test_chain_without_its_intermediate_does_not_verify(material: dict[str, str]) -> None:
     with pytest.raises(pulumi.RunError, match="CN=Issuing, which is not a trusted CA"):
-        check_server_tls(
-            "ns/tls",
-            chain_pem=material["leaf"],
-            private_key_pem=material["key"],
-            trust_bundle_pem=material["ca"],
-            hosts=[HOST],
-        )
+        _check(chain=material["leaf"], key=material["key"], trust=material["ca"], hosts=[HOST])
 
 
 def test_chain_in_the_wrong_order_is_reported(material: dict[str, str]) -> None:
     with pytest.raises(pulumi.RunError, match="the chain must run from the leaf up"):
-        check_server_tls(
-            "ns/tls",
-            chain_pem=material["issuing"] + material["leaf"],
-            private_key_pem=material["key"],
-            trust_bundle_pem=material["ca"],
+        _check(
+            chain=material["issuing"] + material["leaf"],
+            key=material["key"],
+            trust=material["ca"],
             hosts=[],
         )
 
 
 def test_key_must_match_the_certificate(material: dict[str, str]) -> None:
     with pytest.raises(pulumi.RunError) as raised:
-        check_server_tls(
-            "ns/tls",
-            chain_pem=material["chain"],
-            private_key_pem=material["other_key"],
-            trust_bundle_pem=material["ca"],
-            hosts=[HOST],
+        _check(
+            chain=material["chain"], key=material["other_key"], trust=material["ca"], hosts=[HOST]
         )
     assert _problems(raised) == ["tls.key: does not belong to the certificate in tls.crt"]
 
 
 def test_certificate_without_san_cannot_serve_a_host(material: dict[str, str]) -> None:
     with pytest.raises(pulumi.RunError, match="has no subjectAltName"):
-        check_server_tls(
-            "ns/tls",
-            chain_pem=material["client_chain"],
-            private_key_pem=material["client_key"],
-            trust_bundle_pem=material["ca"],
+        _check(
+            chain=material["client_chain"],
+            key=material["client_key"],
+            trust=material["ca"],
             hosts=[HOST],
         )
 
 
 def test_problems_are_reported_together(material: dict[str, str]) -> None:
     with pytest.raises(pulumi.RunError) as raised:
-        check_server_tls(
-            "ns/tls",
-            chain_pem=material["chain"],
-            private_key_pem="not a key",
-            trust_bundle_pem=material["other_ca"],
+        _check(
+            chain=material["chain"],
+            key="not a key",
+            trust=material["other_ca"],
             hosts=["api.example.com"],
         )
     assert str(raised.value).startswith("preflight check of Secret ns/tls failed: 3 problems")
