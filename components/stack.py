@@ -59,10 +59,12 @@ class MtlsIngressStack(pulumi.ComponentResource):
     """The server certificate and its intermediates (`tls.crt`)."""
     server_expires_at: pulumi.Output[str]
     """End of the server certificate's validity, RFC 3339."""
+    server_renew_at: pulumi.Output[str]
+    """When `pulumi up` replaces the server key and certificate, RFC 3339."""
     clients: dict[str, ClientCertificate]
     """Every configured client, revoked ones included, by name."""
     client_certificates: pulumi.Output[dict[str, dict[str, str]]]
-    """Per active client: certificate, chain, serialNumber and expiresAt."""
+    """Per active client: certificate, chain, serialNumber, expiresAt and renewAt."""
     client_private_keys: pulumi.Output[dict[str, str]]
     """Per active client: private key, PEM (secret)."""
     revoked_client_serials: pulumi.Output[dict[str, str]]
@@ -173,12 +175,14 @@ class MtlsIngressStack(pulumi.ComponentResource):
         self.client_ca_bundle_pem = self.client_ca.trust_bundle_pem
         self.server_chain_pem = self.server_certificate.chain_pem
         self.server_expires_at = self.server_certificate.expires_at
+        self.server_renew_at = self.server_certificate.renew_at
         self.register_outputs(
             {
                 "server_ca_certificate_pem": self.server_ca_certificate_pem,
                 "client_ca_bundle_pem": self.client_ca_bundle_pem,
                 "server_chain_pem": self.server_chain_pem,
                 "server_expires_at": self.server_expires_at,
+                "server_renew_at": self.server_renew_at,
                 "client_certificates": self.client_certificates,
                 "client_private_keys": self.client_private_keys,
                 "revoked_client_serials": self.revoked_client_serials,
@@ -191,13 +195,18 @@ class MtlsIngressStack(pulumi.ComponentResource):
 
 def _certificate_summary(client: ClientCertificate) -> pulumi.Output[dict[str, str]]:
     return pulumi.Output.all(
-        client.certificate_pem, client.chain_pem, client.serial_number, client.expires_at
+        client.certificate_pem,
+        client.chain_pem,
+        client.serial_number,
+        client.expires_at,
+        client.renew_at,
     ).apply(
         lambda values: {
             "certificate": values[0],
             "chain": values[1],
             "serialNumber": values[2],
             "expiresAt": values[3],
+            "renewAt": values[4],
         }
     )
 

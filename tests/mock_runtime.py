@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 
 from tests.tls_emulator import TlsEmulator
@@ -34,6 +36,7 @@ class MockRuntime:
         self.loop.set_exception_handler(_quiet_about_expected_errors)
         asyncio.set_event_loop(self.loop)
         self.emulator = TlsEmulator() if now is None else TlsEmulator(now=now)
+        self.monitor = RecordingMonitor(self.emulator)
         self.program_globals: dict[str, Any] = {}
 
     def close(self) -> None:
@@ -68,7 +71,11 @@ class MockRuntime:
             # runtime would wait on them forever (as `pulumi.runtime.test` also clears them).
             runtime_settings.SETTINGS.outputs.clear()
             pulumi.runtime.set_mocks(
-                self.emulator, project=PROJECT_NAME, stack=stack, preview=preview
+                self.emulator,
+                project=PROJECT_NAME,
+                stack=stack,
+                preview=preview,
+                monitor=self.monitor,
             )
             runtime_settings.SETTINGS.rpc_manager.clear()
             result: list[T] = []
@@ -99,6 +106,22 @@ class MockRuntime:
 
     def is_secret(self, value: pulumi.Input[Any]) -> bool:
         return self.loop.run_until_complete(pulumi.Output.from_input(value).is_secret())
+
+
+class RecordingMonitor(MockMonitor):
+    """The mock monitor, also keeping what the emulator is not shown: each resource's
+    `replacement_trigger`, by resource name."""
+
+    def __init__(self, mocks: TlsEmulator) -> None:
+        super().__init__(mocks)
+        self.replacement_triggers: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if request.HasField("replacement_trigger"):
+            self.replacement_triggers[request.name] = json_format.MessageToDict(
+                request.replacement_trigger
+            )
+        return super().RegisterResource(request)
 
 
 def _quiet_about_expected_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

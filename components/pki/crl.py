@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography import x509
@@ -31,16 +31,13 @@ from pulumi.dynamic import (
 from pulumi.runtime.rpc import UNKNOWN  # what a dynamic provider sees for unknown values
 
 from components.formats import MAX_SERIAL_NUMBER
+from components.pki.dynamic_values import is_whole, rfc3339, utc_now, whole_number
 
 REASONS: dict[str, x509.ReasonFlags] = {
     flag.value: flag for flag in x509.ReasonFlags if flag is not x509.ReasonFlags.remove_from_crl
 }
 # Properties that are inputs; everything else in the state is computed here.
 INPUTS = ("issuer_certificate_pem", "revoked", "validity_days", "refresh_before_days")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class CrlProvider(ResourceProvider):
@@ -77,8 +74,10 @@ class CrlProvider(ResourceProvider):
             return DiffResult(changes=True, replaces=[])
         changed = (
             _entries(news.get("revoked")) != _entries(olds.get("revoked"))
-            or _number(news.get("validity_days")) != _number(olds.get("validity_days"))
-            or _number(news.get("refresh_before_days")) != _number(olds.get("refresh_before_days"))
+            or any(
+                whole_number(news.get(key)) != whole_number(olds.get(key))
+                for key in ("validity_days", "refresh_before_days")
+            )
             or self._refresh_due(olds, news)
         )
         return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
@@ -86,7 +85,7 @@ class CrlProvider(ResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         outs = _issue(
             news,
-            crl_number=_number(olds["crl_number"]) + 1,
+            crl_number=whole_number(olds["crl_number"]) + 1,
             known_dates=dict(olds.get("revocation_dates") or {}),
             now=self.clock(),
         )
@@ -96,7 +95,7 @@ class CrlProvider(ResourceProvider):
         next_update = olds.get("next_update")
         if not isinstance(next_update, str):
             return True
-        refresh_before = timedelta(days=_number(news["refresh_before_days"]))
+        refresh_before = timedelta(days=whole_number(news["refresh_before_days"]))
         return self.clock() >= datetime.fromisoformat(next_update) - refresh_before
 
 
@@ -145,8 +144,8 @@ def _issue(
 ) -> dict[str, Any]:
     now = now.replace(microsecond=0)
     entries = _entries(props.get("revoked"))
-    dates = {serial: known_dates.get(serial, _rfc3339(now)) for serial in entries}
-    next_update = now + timedelta(days=_number(props["validity_days"]))
+    dates = {serial: known_dates.get(serial, rfc3339(now)) for serial in entries}
+    next_update = now + timedelta(days=whole_number(props["validity_days"]))
     crl_pem = build_crl(
         issuer_certificate_pem=props["issuer_certificate_pem"],
         issuer_private_key_pem=props["issuer_private_key_pem"],
@@ -164,8 +163,8 @@ def _issue(
         "issuer_fingerprint": _fingerprint(props["issuer_certificate_pem"]),
         "crl_pem": crl_pem,
         "crl_number": crl_number,
-        "this_update": _rfc3339(now),
-        "next_update": _rfc3339(next_update),
+        "this_update": rfc3339(now),
+        "next_update": rfc3339(next_update),
         "revocation_dates": dates,
     }
 
@@ -186,7 +185,7 @@ def _input_problems(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     validity = news.get("validity_days")
     refresh = news.get("refresh_before_days")
     known = UNKNOWN not in (validity, refresh)
-    if known and not (_is_whole(validity) and _is_whole(refresh) and 0 < refresh < validity):  # type: ignore[operator]
+    if known and not (is_whole(validity) and is_whole(refresh) and 0 < refresh < validity):  # type: ignore[operator]
         problems.append(("validity_days", "validity_days > refresh_before_days > 0 must hold"))
     revoked = news.get("revoked")
     if revoked == UNKNOWN:
@@ -221,17 +220,3 @@ def _fingerprint(certificate_pem: str) -> str:
         serialization.Encoding.DER
     )
     return hashlib.sha256(der).hexdigest()
-
-
-def _number(value: object) -> int:
-    """Numbers cross the engine as floats (protobuf Struct); they are whole here."""
-    assert isinstance(value, int | float), value
-    return int(value)
-
-
-def _is_whole(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == int(value)
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

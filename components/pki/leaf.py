@@ -10,6 +10,7 @@ import pulumi_tls as tls
 
 from components.pki.issuer import HOURS_PER_DAY, Issuer, serial_number_of
 from components.pki.key_algorithm import KeyAlgorithm
+from components.pki.renewal import RenewalSchedule
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class SignedKeyPair:
     key: tls.PrivateKey
     request: tls.CertRequest
     certificate: tls.LocallySignedCert
+    renewal: RenewalSchedule | None
 
 
 def sign_new_key(
@@ -35,9 +37,21 @@ def sign_new_key(
     dns_names: Sequence[str] = (),
     ip_addresses: Sequence[str] = (),
 ) -> SignedKeyPair:
-    """Creates `{name}-key`, `{name}-csr` and `{name}-cert` as children of `owner`."""
+    """Creates `{name}-key`, `{name}-csr` and `{name}-cert` as children of `owner`, and with a
+    renewal window, the `{name}-renewal` schedule that replaces all three once it is reached.
+    """
     child = pulumi.ResourceOptions(parent=owner)
-    key = tls.PrivateKey(f"{name}-key", **key_algorithm.private_key_parameters(), opts=child)
+    renewal = None
+    key_options = child
+    if renew_before_days is not None:
+        renewal = RenewalSchedule(
+            f"{name}-renewal",
+            validity_days=validity_days,
+            renew_before_days=renew_before_days,
+            opts=child,
+        )
+        key_options = pulumi.ResourceOptions(parent=owner, replacement_trigger=renewal.generation)
+    key = tls.PrivateKey(f"{name}-key", **key_algorithm.private_key_parameters(), opts=key_options)
     request = tls.CertRequest(
         f"{name}-csr",
         private_key_pem=key.private_key_pem,
@@ -52,6 +66,7 @@ def sign_new_key(
         ca_cert_pem=issuer["certificate_pem"],
         ca_private_key_pem=pulumi.Output.secret(issuer["private_key_pem"]),
         validity_period_hours=validity_days * HOURS_PER_DAY,
+        # Kept for pulumi-tls's own readyForRenewal; the schedule above does the renewing.
         early_renewal_hours=(
             renew_before_days * HOURS_PER_DAY if renew_before_days is not None else None
         ),
@@ -63,7 +78,7 @@ def sign_new_key(
         set_subject_key_id=True,
         opts=child,
     )
-    return SignedKeyPair(key, request, certificate)
+    return SignedKeyPair(key, request, certificate, renewal)
 
 
 class IssuedCertificate(pulumi.ComponentResource):
@@ -80,6 +95,8 @@ class IssuedCertificate(pulumi.ComponentResource):
     """Serial number, decimal: what a revocation list names."""
     expires_at: pulumi.Output[str]
     """End of validity, RFC 3339."""
+    renew_at: pulumi.Output[str]
+    """When the next `pulumi up` replaces key and certificate, RFC 3339."""
 
     def _publish(self, signed: SignedKeyPair, issuer: Issuer) -> None:
         self.certificate_pem = signed.certificate.cert_pem
@@ -87,8 +104,11 @@ class IssuedCertificate(pulumi.ComponentResource):
         self.chain_pem = chain(signed.certificate.cert_pem, issuer)
         self.serial_number = serial_number_of(signed.certificate.cert_pem)
         self.expires_at = signed.certificate.validity_end_time
+        assert signed.renewal is not None
+        self.renew_at = signed.renewal.renew_at
         self.register_outputs(
             {
+                "renew_at": self.renew_at,
                 "certificate_pem": self.certificate_pem,
                 "private_key_pem": self.private_key_pem,
                 "chain_pem": self.chain_pem,

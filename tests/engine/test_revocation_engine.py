@@ -15,6 +15,7 @@ from tests.engine.conftest import Engine
 from tests.pki_material import make_authority
 
 CRL_TYPE = "pulumi-python:dynamic/mtls:SignedCrl"
+RENEWAL_TYPE = "pulumi-python:dynamic/mtls:RenewalSchedule"
 
 
 def _crl(engine: Engine) -> x509.CertificateRevocationList:
@@ -68,6 +69,22 @@ def test_up_reissues_with_the_next_crl_number(deployed: Engine) -> None:
     crl = _crl(deployed)
     assert sorted(entry.serial_number for entry in crl) == [4242, 4343]
     assert deployed.outputs()["crlNumber"] == 2
+    deployed.run("preview", "--expect-no-changes")
+
+
+def test_a_new_renewal_generation_replaces_what_it_triggers(deployed: Engine) -> None:
+    deployed.run("config", "set", "serverValidityDays", "60")
+    preview: dict[str, Any] = json.loads(deployed.run("preview", "--json").stdout)
+    changed = sorted(
+        (step["op"], step["urn"].rsplit("::", 1)[1])
+        for step in preview["steps"]
+        if step["op"] not in ("same",)
+    )
+    assert ("update", "server-renewal") in changed
+    assert ("replace", "key-stand-in") in changed
+    assert {name for _, name in changed} == {"server-renewal", "key-stand-in"}
+    deployed.run("up", "--yes", "--skip-preview")
+    assert deployed.outputs()["renewalGeneration"] == 2
     deployed.run("preview", "--expect-no-changes")
 
 

@@ -28,6 +28,7 @@ EXPORTS = {
     "clientCaBundle",
     "serverCertificateChain",
     "serverCertificateExpiresAt",
+    "serverCertificateRenewAt",
     "clientCertificates",
     "clientPrivateKeys",
     "revokedClientSerials",
@@ -46,7 +47,7 @@ def test_dev_stack_exports_every_documented_output(mocks: MockRuntime) -> None:
     assert set(outputs["clientPrivateKeys"]) == {"checkout", "reporting"}
     assert set(outputs["revokedClientSerials"]) == {"legacy-batch"}
     for client in outputs["clientCertificates"].values():
-        assert set(client) == {"certificate", "chain", "serialNumber", "expiresAt"}
+        assert set(client) == {"certificate", "chain", "serialNumber", "expiresAt", "renewAt"}
 
 
 def test_dev_stack_server_chain_verifies_for_its_host(mocks: MockRuntime) -> None:

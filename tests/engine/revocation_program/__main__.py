@@ -1,8 +1,11 @@
-"""A RevocationList whose issuing CA comes from stack config: the engine tests' program."""
+"""The engine tests' program: a RevocationList whose issuing CA comes from stack config, and
+a renewal schedule whose generation is another resource's replacement trigger, as it is for
+every leaf key of the stack."""
 
 import pulumi
 
 from components.pki import RevocationList
+from components.pki.renewal import RenewalSchedule
 
 config = pulumi.Config()
 ca_certificate = config.require("caCertificate")
@@ -30,3 +33,17 @@ revocations = RevocationList(
 pulumi.export("crlPem", revocations.crl_pem)
 pulumi.export("crlNumber", revocations.crl_number)
 pulumi.export("nextUpdate", revocations.next_update)
+
+schedule = RenewalSchedule(
+    "server-renewal",
+    validity_days=config.get_int("serverValidityDays") or 90,
+    renew_before_days=30,
+)
+# Stands in for a leaf's private key, which cannot be created without the pulumi-tls plugin.
+RenewalSchedule(
+    "key-stand-in",
+    validity_days=2,
+    renew_before_days=1,
+    opts=pulumi.ResourceOptions(replacement_trigger=schedule.generation),
+)
+pulumi.export("renewalGeneration", schedule.generation)

@@ -1,6 +1,7 @@
-"""The RevocationList provider, pickled by the real SDK code path, run by the real dynamic
-provider host (`python -m pulumi.dynamic`) in a fresh process and driven over gRPC as the
-engine drives it. Pickling or serialization problems that mocks hide fail here."""
+"""This project's dynamic providers (RevocationList's CRL, the renewal schedule), pickled by
+the real SDK code path, run by the real dynamic provider host (`python -m pulumi.dynamic`) in
+a fresh process and driven over gRPC as the engine drives them. Pickling or serialization
+problems that mocks hide fail here."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from components.pki import CertificateAuthority, RevocationList
+from components.pki.renewal import RenewalSchedule
 from tests.mock_runtime import PROJECT_DIR, MockRuntime
 
 URN = "urn:pulumi:dev::mtls-ingress::pulumi-python:dynamic/mtls:SignedCrl::crl"
@@ -142,3 +144,28 @@ def test_invalid_inputs_fail_the_check_in_the_provider_host(
         provider_pb2.CheckRequest(urn=URN, olds=_struct({}), news=_struct(bad))
     )
     assert [failure.property for failure in checked.failures] == ["validity_days"]
+
+
+RENEWAL_URN = "urn:pulumi:dev::mtls-ingress::pulumi-python:dynamic/mtls:RenewalSchedule::r"
+
+
+def test_renewal_schedule_runs_in_the_dynamic_provider_host(
+    mocks: MockRuntime, provider_host: provider_pb2_grpc.ResourceProviderStub
+) -> None:
+    mocks.run(lambda: RenewalSchedule("r", validity_days=90, renew_before_days=30))
+    (registration,) = mocks.emulator.of_type("pulumi-python:dynamic/mtls:RenewalSchedule")
+    props = _struct(dict(registration.inputs))
+    checked = provider_host.Check(
+        provider_pb2.CheckRequest(urn=RENEWAL_URN, olds=_struct({}), news=props)
+    )
+    assert list(checked.failures) == []
+    created = provider_host.Create(
+        provider_pb2.CreateRequest(urn=RENEWAL_URN, properties=checked.inputs)
+    )
+    assert _values(created.properties)["generation"] == 1
+    unchanged = provider_host.Diff(
+        provider_pb2.DiffRequest(
+            id=created.id, urn=RENEWAL_URN, olds=created.properties, news=checked.inputs
+        )
+    )
+    assert unchanged.changes == provider_pb2.DiffResponse.DIFF_NONE

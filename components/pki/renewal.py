@@ -1,0 +1,107 @@
+"""A state-tracked renewal schedule that makes `pulumi up` replace a key and its certificate.
+
+pulumi-tls's `early_renewal_hours` is meant to replace a certificate once it is inside its
+renewal window, but Pulumi has long failed to act on it (pulumi/pulumi-tls#39), and even where
+it does, the private key would be kept. So each leaf gets a schedule of its own: a dynamic
+resource whose `generation` increases when a `pulumi up` runs at or after `renew_at`, and
+whose generation is the private key's `replacement_trigger`. A new key means a new request
+and a new certificate; the Secrets holding them are updated in place.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.runtime.rpc import UNKNOWN
+
+from components.pki.dynamic_values import is_whole, rfc3339, utc_now, whole_number
+
+INPUTS = ("validity_days", "renew_before_days")
+
+
+class RenewalProvider(ResourceProvider):
+    """Keeps `generation` and `renew_at` for one certificate.
+
+    Args:
+        clock: where "now" comes from; tests inject a fixed clock.
+    """
+
+    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        validity, renew_before = news.get("validity_days"), news.get("renew_before_days")
+        failures = []
+        known = UNKNOWN not in (validity, renew_before)
+        if known and not (
+            is_whole(validity) and is_whole(renew_before) and 0 < renew_before < validity  # type: ignore[operator]
+        ):
+            failures.append(
+                CheckFailure("renew_before_days", "validity_days > renew_before_days > 0 must hold")
+            )
+        return CheckResult(news, failures)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(
+            id_=f"renewal-{secrets.token_hex(8)}", outs=self._schedule(props, generation=1)
+        )
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if any(news.get(key) == UNKNOWN for key in INPUTS):
+            return DiffResult(changes=True, replaces=[])
+        changed = any(whole_number(news[key]) != whole_number(olds.get(key)) for key in INPUTS)
+        due = self.clock() >= datetime.fromisoformat(str(olds["renew_at"]))
+        return DiffResult(changes=changed or due, replaces=[], delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(
+            outs=self._schedule(news, generation=whole_number(olds["generation"]) + 1)
+        )
+
+    def _schedule(self, props: dict[str, Any], *, generation: int) -> dict[str, Any]:
+        now = self.clock().replace(microsecond=0)
+        lifetime = timedelta(days=whole_number(props["validity_days"]))
+        renew_before = timedelta(days=whole_number(props["renew_before_days"]))
+        return {
+            **{key: props[key] for key in INPUTS},
+            "generation": generation,
+            "issued_at": rfc3339(now),
+            "renew_at": rfc3339(now + lifetime - renew_before),
+        }
+
+
+class RenewalSchedule(pulumi.dynamic.Resource, module="mtls", name="RenewalSchedule"):
+    """The schedule of one certificate; its `generation` replaces the key when it changes."""
+
+    generation: pulumi.Output[float]
+    issued_at: pulumi.Output[str]
+    renew_at: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        validity_days: int,
+        renew_before_days: int,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "validity_days": validity_days,
+            "renew_before_days": renew_before_days,
+            **dict.fromkeys(("generation", "issued_at", "renew_at")),
+        }
+        super().__init__(RenewalProvider(), name, props, opts)

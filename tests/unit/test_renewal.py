@@ -1,0 +1,117 @@
+"""The renewal schedule: when `pulumi up` replaces a leaf's key and certificate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
+from components.pki.renewal import UNKNOWN, RenewalProvider
+from tests.mock_runtime import MockRuntime
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+RENEWAL = "pulumi-python:dynamic/mtls:RenewalSchedule"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _props(validity: float = 90, renew_before: float = 30) -> dict[str, float]:
+    return {"validity_days": validity, "renew_before_days": renew_before}
+
+
+def test_create_starts_generation_one_due_renew_before_days_ahead_of_expiry() -> None:
+    outs = RenewalProvider(Clock()).create(_props()).outs
+    assert outs["generation"] == 1
+    assert outs["issued_at"] == "2026-03-01T00:00:00Z"
+    assert outs["renew_at"] == "2026-04-30T00:00:00Z"
+
+
+def test_before_renew_at_nothing_changes() -> None:
+    clock = Clock()
+    provider = RenewalProvider(clock)
+    outs = provider.create(_props()).outs
+    clock.now = START + timedelta(days=60) - timedelta(seconds=1)
+    assert provider.diff("r", outs, _props()).changes is False
+
+
+def test_at_renew_at_the_generation_moves_and_the_window_restarts() -> None:
+    clock = Clock()
+    provider = RenewalProvider(clock)
+    outs = provider.create(_props()).outs
+    clock.now = START + timedelta(days=60)
+    assert provider.diff("r", outs, _props()).changes is True
+    renewed = provider.update("r", outs, _props()).outs
+    assert renewed["generation"] == 2
+    assert renewed["renew_at"] == "2026-06-29T00:00:00Z"
+    assert provider.diff("r", renewed, _props()).changes is False
+
+
+def test_changed_lifetime_renews() -> None:
+    provider = RenewalProvider(Clock())
+    outs = provider.create(_props()).outs
+    assert provider.diff("r", outs, _props(validity=30, renew_before=10)).changes is True
+
+
+def test_generation_arriving_as_a_float_still_increments() -> None:
+    provider = RenewalProvider(Clock())
+    outs = provider.create(_props()).outs | {"generation": 4.0}
+    assert provider.update("r", outs, _props()).outs["generation"] == 5
+
+
+def test_unknown_lifetime_during_preview_is_a_change() -> None:
+    provider = RenewalProvider(Clock())
+    outs = provider.create(_props()).outs
+    assert provider.diff("r", outs, {"validity_days": UNKNOWN, "renew_before_days": 30}).changes
+
+
+@pytest.mark.parametrize(("validity", "renew_before"), [(30, 30), (30, 0), (30.5, 7)])
+def test_check_rejects_a_window_outside_the_lifetime(validity: float, renew_before: float) -> None:
+    result = RenewalProvider(Clock()).check({}, _props(validity, renew_before))
+    assert [failure.property for failure in result.failures] == ["renew_before_days"]
+
+
+def test_every_leaf_key_is_replaced_by_its_schedule(mocks: MockRuntime) -> None:
+    def build() -> None:
+        ca = CertificateAuthority("ca", {"common_name": "CA"})
+        ServerCertificate(
+            "server",
+            {"issuer": ca.as_issuer(), "dns_names": ["a.example.com"], "validity_days": 90},
+        )
+        ClientCertificate(
+            "alice",
+            {
+                "issuer": ca.as_issuer(),
+                "common_name": "alice",
+                "validity_days": 20,
+                "renew_before_days": 5,
+            },
+        )
+
+    mocks.run(build)
+    schedules = {
+        r.name: (r.inputs["validity_days"], r.inputs["renew_before_days"])
+        for r in mocks.emulator.of_type(RENEWAL)
+    }
+    assert schedules == {"server-renewal": (90, 30), "alice-renewal": (20, 5)}
+    # The schedule's generation is the keys' replacement trigger; a CA key has none.
+    assert mocks.monitor.replacement_triggers == {"server-key": 1, "alice-key": 1}
+
+
+def test_leaf_components_expose_when_they_renew(mocks: MockRuntime) -> None:
+    def build() -> ServerCertificate:
+        ca = CertificateAuthority("ca", {"common_name": "CA"})
+        return ServerCertificate(
+            "server", {"issuer": ca.as_issuer(), "dns_names": ["a.example.com"]}
+        )
+
+    server = mocks.run(build)
+    renew_at = datetime.fromisoformat(mocks.resolve(server.renew_at))
+    expires_at = datetime.fromisoformat(mocks.resolve(server.expires_at))
+    assert abs((expires_at - renew_at) - timedelta(days=30)) < timedelta(seconds=5)
