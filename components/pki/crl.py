@@ -13,7 +13,7 @@ first revoked, which later re-issues repeat instead of moving it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,13 +25,12 @@ from pulumi.dynamic import (
     CheckResult,
     CreateResult,
     DiffResult,
-    ResourceProvider,
     UpdateResult,
 )
 from pulumi.runtime.rpc import UNKNOWN  # what a dynamic provider sees for unknown values
 
 from components.formats import MAX_SERIAL_NUMBER
-from components.pki.dynamic_values import is_whole, rfc3339, utc_now, whole_number
+from components.pki.dynamic_values import ClockedProvider, is_whole, rfc3339, whole_number
 
 REASONS: dict[str, x509.ReasonFlags] = {
     flag.value: flag for flag in x509.ReasonFlags if flag is not x509.ReasonFlags.remove_from_crl
@@ -40,16 +39,8 @@ REASONS: dict[str, x509.ReasonFlags] = {
 INPUTS = ("issuer_certificate_pem", "revoked", "validity_days", "refresh_before_days")
 
 
-class CrlProvider(ResourceProvider):
-    """Issues the CRL of one certificate authority.
-
-    Args:
-        clock: where "now" comes from; tests inject a fixed clock.
-    """
-
-    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
-        super().__init__()
-        self.clock = clock
+class CrlProvider(ClockedProvider):
+    """Issues the CRL of one certificate authority."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = [CheckFailure(field, reason) for field, reason in _input_problems(news)]

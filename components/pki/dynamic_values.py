@@ -6,7 +6,10 @@ floats, times travel as RFC 3339 strings, and "now" must be injectable for tests
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+
+from pulumi.dynamic import ResourceProvider
 
 
 def utc_now() -> datetime:
@@ -25,3 +28,14 @@ def whole_number(value: object) -> int:
 
 def is_whole(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == int(value)
+
+
+class ClockedProvider(ResourceProvider):
+    """A dynamic provider that reads the time from `clock` (tests inject a fixed one).
+
+    The clock is pickled with the provider, by reference: keep it a module-level function.
+    """
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        self.clock: Callable[[], datetime] = clock or utc_now

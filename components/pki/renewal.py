@@ -11,7 +11,6 @@ and a new certificate; the Secrets holding them are updated in place.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,26 +21,17 @@ from pulumi.dynamic import (
     CheckResult,
     CreateResult,
     DiffResult,
-    ResourceProvider,
     UpdateResult,
 )
 from pulumi.runtime.rpc import UNKNOWN
 
-from components.pki.dynamic_values import is_whole, rfc3339, utc_now, whole_number
+from components.pki.dynamic_values import ClockedProvider, is_whole, rfc3339, whole_number
 
 INPUTS = ("validity_days", "renew_before_days")
 
 
-class RenewalProvider(ResourceProvider):
-    """Keeps `generation` and `renew_at` for one certificate.
-
-    Args:
-        clock: where "now" comes from; tests inject a fixed clock.
-    """
-
-    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
-        super().__init__()
-        self.clock = clock
+class RenewalProvider(ClockedProvider):
+    """Keeps `generation` and `renew_at` for one certificate."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         validity, renew_before = news.get("validity_days"), news.get("renew_before_days")
