@@ -64,7 +64,8 @@ def sign_new_key(
         f"{name}-cert",
         cert_request_pem=request.cert_request_pem,
         ca_cert_pem=issuer["certificate_pem"],
-        ca_private_key_pem=pulumi.Output.secret(issuer["private_key_pem"]),
+        # pulumi-tls marks this input secret itself.
+        ca_private_key_pem=issuer["private_key_pem"],
         validity_period_hours=validity_days * HOURS_PER_DAY,
         # Kept for pulumi-tls's own readyForRenewal; the schedule above does the renewing.
         early_renewal_hours=(

@@ -25,7 +25,13 @@ from pulumi.dynamic import (
 )
 from pulumi.runtime.rpc import UNKNOWN
 
-from components.pki.dynamic_values import ClockedProvider, is_whole, rfc3339, whole_number
+from components.pki.dynamic_values import (
+    ClockedProvider,
+    is_whole,
+    rfc3339,
+    undo_nested_pickler_patches,
+    whole_number,
+)
 
 INPUTS = ("validity_days", "renew_before_days")
 
@@ -94,4 +100,5 @@ class RenewalSchedule(pulumi.dynamic.Resource, module="mtls", name="RenewalSched
             "renew_before_days": renew_before_days,
             **dict.fromkeys(("generation", "issued_at", "renew_at")),
         }
+        undo_nested_pickler_patches()
         super().__init__(RenewalProvider(), name, props, opts)

@@ -9,6 +9,7 @@ import pulumi
 import pulumi.dynamic
 
 from components.pki.crl import REASONS, CrlProvider
+from components.pki.dynamic_values import undo_nested_pickler_patches
 from components.pki.issuer import Issuer, check_issuer
 from components.validation import Problems
 
@@ -52,6 +53,7 @@ class _SignedCrl(pulumi.dynamic.Resource, module="mtls", name="SignedCrl"):
         self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
     ) -> None:
         outputs = ("crl_pem", "crl_number", "this_update", "next_update", "revocation_dates")
+        undo_nested_pickler_patches()
         super().__init__(CrlProvider(), name, {**props, **dict.fromkeys(outputs)}, opts)
 
 
