@@ -99,14 +99,23 @@ def crl_table() -> tuple[list[str], dict[int, float]]:
     return rows, timings
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(steal, total) CPU ticks of the machine so far, from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return fields[7], sum(fields)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=5, help="duration of each handshake run")
+    parser.add_argument("--seconds", type=int, default=8, help="duration of each handshake run")
     arguments = parser.parse_args()
 
+    steal_before, total_before = cpu_ticks()
     handshake_rows, rates = handshake_table(arguments.seconds)
     evaluation_rows, evaluations = evaluation_table()
     crl_rows, crl_timings = crl_table()
+    steal_after, total_after = cpu_ticks()
+    stolen = 100 * (steal_after - steal_before) / max(1, total_after - total_before)
 
     default, rsa4096 = rates[f"{DEFAULT} mtls"], rates["RSA_4096 mtls"]
     plain = rates[f"{DEFAULT} plain"]
@@ -149,7 +158,9 @@ def main() -> None:
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, {nginx}, "
-        f"{openssl}; handshake runs of {arguments.seconds} s, one nginx worker, one client.",
+        f"{openssl}; handshake runs of {arguments.seconds} s, one nginx worker, one client. "
+        f"CPU time taken by the hypervisor during the run (steal): {stolen:.0f}%; figures from "
+        "runs with a high steal are low and noisy.",
         "",
         "## mTLS handshakes",
         "",
