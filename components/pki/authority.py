@@ -17,7 +17,7 @@ from components.pki.issuer import (
     check_subject,
 )
 from components.pki.key_algorithm import KeyAlgorithm
-from components.pki.leaf import join_pem, sign_new_key
+from components.pki.leaf import chain, pem_bundle, sign_new_key
 from components.validation import Problems
 
 DEFAULT_VALIDITY_DAYS = 3650
@@ -122,12 +122,8 @@ class CertificateAuthority(pulumi.ComponentResource):
             )
             key, certificate = signed.key, signed.certificate
             self.certificate_pem = certificate.cert_pem
-            self.intermediates_pem = pulumi.Output.all(
-                certificate.cert_pem, issuer["intermediates_pem"]
-            ).apply(lambda parts: join_pem(*parts))
-            self.trust_bundle_pem = pulumi.Output.all(
-                certificate.cert_pem, issuer["trust_bundle_pem"]
-            ).apply(lambda parts: join_pem(*parts))
+            self.intermediates_pem = chain(certificate.cert_pem, issuer)
+            self.trust_bundle_pem = pem_bundle(certificate.cert_pem, issuer["trust_bundle_pem"])
             self.root_certificate_pem = pulumi.Output.from_input(issuer["trust_bundle_pem"]).apply(
                 _last_certificate
             )

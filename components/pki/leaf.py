@@ -121,9 +121,12 @@ class IssuedCertificate(pulumi.ComponentResource):
 
 def chain(certificate_pem: pulumi.Input[str], issuer: Issuer) -> pulumi.Output[str]:
     """A certificate followed by its issuer's intermediates: what a TLS peer must present."""
-    return pulumi.Output.all(certificate_pem, issuer["intermediates_pem"]).apply(
-        lambda parts: join_pem(*parts)
-    )
+    return pem_bundle(certificate_pem, issuer["intermediates_pem"])
+
+
+def pem_bundle(*parts: pulumi.Input[str]) -> pulumi.Output[str]:
+    """One Output holding the PEM blocks of `parts`, in order (empty parts are skipped)."""
+    return pulumi.Output.all(*parts).apply(lambda blocks: join_pem(*blocks))
 
 
 def join_pem(*blocks: str) -> str:

@@ -11,6 +11,7 @@ import pulumi.dynamic
 from components.pki.crl import REASONS, CrlProvider
 from components.pki.dynamic_values import undo_nested_pickler_patches
 from components.pki.issuer import Issuer, check_issuer
+from components.pki.leaf import pem_bundle
 from components.validation import Problems
 
 DEFAULT_VALIDITY_DAYS = 30
@@ -122,7 +123,7 @@ def crl_bundle(lists: Sequence[RevocationList]) -> pulumi.Output[str]:
     nginx's `ssl_crl` turns on OpenSSL's CRL_CHECK_ALL, which wants a CRL for every CA in
     the chain, not only the one that signed the client.
     """
-    return pulumi.Output.all(*(crl.crl_pem for crl in lists)).apply(lambda pems: "".join(pems))
+    return pem_bundle(*(crl.crl_pem for crl in lists))
 
 
 def _validate(name: str, args: RevocationListArgs) -> None:
