@@ -30,7 +30,7 @@ from pulumi.dynamic import (
 from pulumi.runtime.rpc import UNKNOWN  # what a dynamic provider sees for unknown values
 
 from components.formats import MAX_SERIAL_NUMBER
-from components.pki.dynamic_values import ClockedProvider, is_whole, rfc3339, whole_number
+from components.pki.dynamic_values import ClockedProvider, rfc3339, whole_number, window_fits
 
 REASONS: dict[str, x509.ReasonFlags] = {
     flag.value: flag for flag in x509.ReasonFlags if flag is not x509.ReasonFlags.remove_from_crl
@@ -173,10 +173,7 @@ def _entries(revoked: object) -> dict[str, str]:
 
 def _input_problems(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    validity = news.get("validity_days")
-    refresh = news.get("refresh_before_days")
-    known = UNKNOWN not in (validity, refresh)
-    if known and not (is_whole(validity) and is_whole(refresh) and 0 < refresh < validity):  # type: ignore[operator]
+    if not window_fits(news.get("validity_days"), news.get("refresh_before_days")):
         problems.append(("validity_days", "validity_days > refresh_before_days > 0 must hold"))
     revoked = news.get("revoked")
     if revoked == UNKNOWN:

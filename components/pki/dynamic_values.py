@@ -13,6 +13,7 @@ from types import FunctionType
 from typing import Any, cast
 
 from pulumi.dynamic import ResourceProvider
+from pulumi.runtime.rpc import UNKNOWN  # what a dynamic provider sees for unknown values
 
 
 def utc_now() -> datetime:
@@ -29,7 +30,17 @@ def whole_number(value: object) -> int:
     return int(value)
 
 
-def is_whole(value: object) -> bool:
+def window_fits(lifetime_days: object, window_days: object) -> bool:
+    """Whether a window before the end of a lifetime, both in whole days, satisfies
+    lifetime > window > 0. Values not known yet (during a preview) pass."""
+    if UNKNOWN in (lifetime_days, window_days):
+        return True
+    return (
+        _is_whole(lifetime_days) and _is_whole(window_days) and 0 < window_days < lifetime_days  # type: ignore[operator]
+    )
+
+
+def _is_whole(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == int(value)
 
 

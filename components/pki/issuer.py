@@ -50,18 +50,21 @@ def check_lifetime(
     problems: Problems,
     validity_days: object,
     renew_before_days: object | None = None,
+    *,
+    window_field: str = "renew_before_days",
 ) -> None:
-    """Records problems with a validity period and its renewal window, given in days."""
+    """Records problems with a validity period and the window before its end in which it is
+    renewed (`window_field` names that argument), both given in days."""
     if not _is_positive_int(validity_days):
         problems.add("validity_days", f"must be a positive integer, got {validity_days!r}")
         return
     if renew_before_days is None:
         return
     if not _is_positive_int(renew_before_days):
-        problems.add("renew_before_days", f"must be a positive integer, got {renew_before_days!r}")
+        problems.add(window_field, f"must be a positive integer, got {renew_before_days!r}")
     elif renew_before_days >= validity_days:  # type: ignore[operator]
         problems.add(
-            "renew_before_days",
+            window_field,
             f"must be less than validity_days ({validity_days}), got {renew_before_days}",
         )
 

@@ -27,10 +27,10 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from components.pki.dynamic_values import (
     ClockedProvider,
-    is_whole,
     rfc3339,
     undo_nested_pickler_patches,
     whole_number,
+    window_fits,
 )
 
 INPUTS = ("validity_days", "renew_before_days")
@@ -40,12 +40,8 @@ class RenewalProvider(ClockedProvider):
     """Keeps `generation` and `renew_at` for one certificate."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        validity, renew_before = news.get("validity_days"), news.get("renew_before_days")
         failures = []
-        known = UNKNOWN not in (validity, renew_before)
-        if known and not (
-            is_whole(validity) and is_whole(renew_before) and 0 < renew_before < validity  # type: ignore[operator]
-        ):
+        if not window_fits(news.get("validity_days"), news.get("renew_before_days")):
             failures.append(
                 CheckFailure("renew_before_days", "validity_days > renew_before_days > 0 must hold")
             )

@@ -10,7 +10,7 @@ import pulumi.dynamic
 
 from components.pki.crl import REASONS, CrlProvider
 from components.pki.dynamic_values import undo_nested_pickler_patches
-from components.pki.issuer import Issuer, check_issuer
+from components.pki.issuer import Issuer, check_issuer, check_lifetime
 from components.pki.leaf import pem_bundle
 from components.validation import Problems
 
@@ -129,16 +129,12 @@ def crl_bundle(lists: Sequence[RevocationList]) -> pulumi.Output[str]:
 def _validate(name: str, args: RevocationListArgs) -> None:
     problems = Problems(f"invalid arguments for RevocationList {name!r}")
     check_issuer(problems, args.get("issuer"))
-    validity = args.get("validity_days", DEFAULT_VALIDITY_DAYS)
-    refresh = args.get("refresh_before_days", DEFAULT_REFRESH_BEFORE_DAYS)
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (validity, refresh)) or not (
-        0 < refresh < validity
-    ):
-        problems.add(
-            "refresh_before_days",
-            "must satisfy validity_days > refresh_before_days > 0, "
-            f"got {validity!r} and {refresh!r}",
-        )
+    check_lifetime(
+        problems,
+        args.get("validity_days", DEFAULT_VALIDITY_DAYS),
+        args.get("refresh_before_days", DEFAULT_REFRESH_BEFORE_DAYS),
+        window_field="refresh_before_days",
+    )
     for index, entry in enumerate(args.get("revoked", [])):
         reason = entry.get("reason", "unspecified")
         if reason not in REASONS:
