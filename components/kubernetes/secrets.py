@@ -37,13 +37,8 @@ class TlsSecretArgs(TypedDict):
     """`ca.crl`, the revocation lists for `ca.crt`."""
 
 
-class TlsSecret(pulumi.ComponentResource):
-    """A `kubernetes.io/tls` Secret whose key pair is checked before it is written.
-
-    The chain must verify to `trust_bundle_pem`, cover every host in `hosts`, and match
-    the key; otherwise the update fails with a RunError and the Secret keeps its last good
-    contents.
-    """
+class _CheckedSecret(pulumi.ComponentResource):
+    """A Secret whose data is checked on the resolved values before it is written."""
 
     secret_name: str
     """Name of the Secret."""
@@ -51,32 +46,76 @@ class TlsSecret(pulumi.ComponentResource):
     """`namespace/name`, as ingress-nginx annotations reference Secrets."""
 
     def __init__(
+        self,
+        token: str,
+        name: str,
+        namespace: str,
+        secret_name: str,
+        opts: pulumi.ResourceOptions | None,
+    ) -> None:
+        _validate_names(f"{token.rsplit(':', 1)[1]} {name!r}", namespace, secret_name)
+        super().__init__(token, name, {}, opts)
+        self._namespace = namespace
+        self.secret_name = secret_name
+        self.namespaced_name = f"{namespace}/{secret_name}"
+
+    def _write(self, name: str, secret_type: str, string_data: pulumi.Input[Any]) -> None:
+        k8s.core.v1.Secret(
+            f"{name}-secret",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=self.secret_name, namespace=self._namespace, labels=LABELS
+            ),
+            type=secret_type,
+            string_data=string_data,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs(
+            {"secret_name": self.secret_name, "namespaced_name": self.namespaced_name}
+        )
+
+    def _ca_entries(
+        self, ca_bundle: str | None, crl: str | None, *, bundle_required: bool
+    ) -> dict[str, str]:
+        """`ca.crt` (checked) and `ca.crl`, for those given; a required bundle is checked
+        even when empty, so that it fails."""
+        entries = {}
+        if ca_bundle or bundle_required:
+            check_ca_bundle(self.namespaced_name, bundle_pem=ca_bundle or "")
+            entries["ca.crt"] = ca_bundle or ""
+        if crl:
+            entries["ca.crl"] = crl
+        return entries
+
+
+class TlsSecret(_CheckedSecret):
+    """A `kubernetes.io/tls` Secret whose key pair is checked before it is written.
+
+    The chain must verify to `trust_bundle_pem`, cover every host in `hosts`, and match
+    the key; otherwise the update fails with a RunError and the Secret keeps its last good
+    contents.
+    """
+
+    def __init__(
         self, name: str, args: TlsSecretArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        _validate_names(f"TlsSecret {name!r}", args["namespace"], args["secret_name"])
-        super().__init__("mtls:index:TlsSecret", name, {}, opts)
-        self.secret_name = args["secret_name"]
-        self.namespaced_name = f"{args['namespace']}/{args['secret_name']}"
+        super().__init__("mtls:index:TlsSecret", name, args["namespace"], args["secret_name"], opts)
         hosts = list(args["hosts"])
-        namespaced_name = self.namespaced_name
 
         def checked(values: list[str | None]) -> dict[str, str]:
             chain, key, trust, ca_bundle, crl = values
             assert chain is not None and key is not None and trust is not None
             check_server_tls(
-                namespaced_name,
+                self.namespaced_name,
                 chain_pem=chain,
                 private_key_pem=key,
                 trust_bundle_pem=trust,
                 hosts=hosts,
             )
-            data = {"tls.crt": chain, "tls.key": key}
-            if ca_bundle:
-                check_ca_bundle(namespaced_name, bundle_pem=ca_bundle)
-                data["ca.crt"] = ca_bundle
-            if crl:
-                data["ca.crl"] = crl
-            return data
+            return {
+                "tls.crt": chain,
+                "tls.key": key,
+                **self._ca_entries(ca_bundle, crl, bundle_required=False),
+            }
 
         string_data: pulumi.Output[dict[str, str]] = pulumi.Output.all(
             args["certificate_chain_pem"],
@@ -85,18 +124,9 @@ class TlsSecret(pulumi.ComponentResource):
             args.get("ca_bundle_pem"),
             args.get("crl_pem"),
         ).apply(checked)
-        k8s.core.v1.Secret(
-            f"{name}-secret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["secret_name"], namespace=args["namespace"], labels=LABELS
-            ),
-            type="kubernetes.io/tls",
-            # Secret in state and in previews whatever the inputs' own secrecy: it holds tls.key.
-            string_data=pulumi.Output.secret(cast("pulumi.Input[Any]", string_data)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.register_outputs(
-            {"secret_name": self.secret_name, "namespaced_name": self.namespaced_name}
+        # Secret in state and in previews whatever the inputs' own secrecy: it holds tls.key.
+        self._write(
+            name, "kubernetes.io/tls", pulumi.Output.secret(cast("pulumi.Input[Any]", string_data))
         )
 
 
@@ -113,46 +143,26 @@ class CaSecretArgs(TypedDict):
     """`ca.crl`: one PEM revocation list per CA in the client chain, concatenated."""
 
 
-class CaSecret(pulumi.ComponentResource):
+class CaSecret(_CheckedSecret):
     """A generic Secret with `ca.crt` (and `ca.crl`): what `auth-tls-secret` points at.
 
     It is kept apart from the TLS key pair: when `ca.crt` shares a Secret with `tls.crt`,
     ingress-nginx writes both into one file and can miss a reload when only the CA changes.
     """
 
-    secret_name: str
-    """Name of the Secret."""
-    namespaced_name: str
-    """`namespace/name`, the value of the `auth-tls-secret` annotation."""
-
     def __init__(
         self, name: str, args: CaSecretArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        _validate_names(f"CaSecret {name!r}", args["namespace"], args["secret_name"])
-        super().__init__("mtls:index:CaSecret", name, {}, opts)
-        self.secret_name = args["secret_name"]
-        self.namespaced_name = f"{args['namespace']}/{args['secret_name']}"
-        namespaced_name = self.namespaced_name
+        super().__init__("mtls:index:CaSecret", name, args["namespace"], args["secret_name"], opts)
 
         def checked(values: list[str | None]) -> dict[str, str]:
             bundle, crl = values
-            assert bundle is not None
-            check_ca_bundle(namespaced_name, bundle_pem=bundle)
-            return {"ca.crt": bundle, "ca.crl": crl} if crl else {"ca.crt": bundle}
+            return self._ca_entries(bundle, crl, bundle_required=True)
 
-        k8s.core.v1.Secret(
-            f"{name}-secret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["secret_name"], namespace=args["namespace"], labels=LABELS
-            ),
-            type="Opaque",
-            string_data=pulumi.Output.all(args["ca_bundle_pem"], args.get("crl_pem")).apply(
-                checked
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.register_outputs(
-            {"secret_name": self.secret_name, "namespaced_name": self.namespaced_name}
+        self._write(
+            name,
+            "Opaque",
+            pulumi.Output.all(args["ca_bundle_pem"], args.get("crl_pem")).apply(checked),
         )
 
 
