@@ -121,7 +121,25 @@ class RecordingMonitor(MockMonitor):
             self.replacement_triggers[request.name] = json_format.MessageToDict(
                 request.replacement_trigger
             )
-        return super().RegisterResource(request)
+        try:
+            return super().RegisterResource(request)
+        finally:
+            _close_thread_event_loop()
+
+
+def _close_thread_event_loop() -> None:
+    """Closes the event loop the mock monitor opened on this executor thread.
+
+    MockMonitor.RegisterResource gives its worker thread an event loop and never closes it;
+    left to the garbage collector at interpreter exit, such a loop can fail in `__del__`
+    ("Invalid file descriptor: -1"), which pytest reports as an unraisable exception.
+    """
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        return
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def _quiet_about_expected_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
