@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="mtls-check-") as scratch:
         url, ca_file, crl_file = arguments.url, arguments.ca, arguments.crl
-        clients = [(Path(cert).stem, Path(cert), Path(key)) for cert, key in arguments.client]
+        clients = _named_pairs(arguments.client)
         if arguments.stack:
             try:
                 stack_url, ca_file, stack_clients, crl_file = _from_stack(
@@ -262,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             clients = clients or stack_clients
         if not url or ca_file is None:
             parser.error("give the URL and --ca, or --stack")
-        revoked = [(Path(cert).stem, Path(cert), Path(key)) for cert, key in arguments.revoked]
+        revoked = _named_pairs(arguments.revoked)
         connect_to = _address(arguments.connect_to) if arguments.connect_to else None
         results = [
             run_probe(
@@ -303,6 +303,11 @@ def _from_stack(stack: str, scratch: Path) -> tuple[str, Path, list[tuple[str, P
         key.chmod(0o600)
         clients.append((name, cert, key))
     return outputs["ingressUrl"], ca_file, clients, crl_file
+
+
+def _named_pairs(pairs: Sequence[Sequence[str]]) -> list[tuple[str, Path, Path]]:
+    """(name, certificate, key) for each CERT KEY pair, named after the certificate file."""
+    return [(Path(cert).stem, Path(cert), Path(key)) for cert, key in pairs]
 
 
 def _address(value: str) -> tuple[str, int]:
