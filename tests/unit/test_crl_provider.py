@@ -11,21 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.pki.crl import UNKNOWN, CrlProvider
+from tests.fixed_clock import FixedClock
 from tests.pki_material import Authority, make_authority
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 PROPERTY_AUTHORITY = make_authority("Property CA")
-
-
-class Clock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +49,7 @@ def _listed(crl: x509.CertificateRevocationList) -> dict[int, str | None]:
 
 
 def test_create_signs_a_crl_listing_exactly_the_revoked_serials(authority: Authority) -> None:
-    provider = CrlProvider(Clock())
+    provider = CrlProvider(FixedClock(START))
     outs = provider.create(_props(authority, {0xABCDEF: "keyCompromise", 42: "unspecified"})).outs
     crl = _crl(outs)
     assert crl.is_signature_valid(authority.certificate.public_key())
@@ -73,7 +63,7 @@ def test_create_signs_a_crl_listing_exactly_the_revoked_serials(authority: Autho
 
 
 def test_create_records_issue_and_expiry(authority: Authority) -> None:
-    outs = CrlProvider(Clock()).create(_props(authority, {})).outs
+    outs = CrlProvider(FixedClock(START)).create(_props(authority, {})).outs
     crl = _crl(outs)
     assert crl.last_update_utc == START and crl.next_update_utc == START + timedelta(days=30)
     assert outs["this_update"] == "2026-01-01T00:00:00Z"
@@ -84,7 +74,7 @@ def test_create_records_issue_and_expiry(authority: Authority) -> None:
 
 
 def test_unchanged_inputs_before_the_refresh_window_are_no_change(authority: Authority) -> None:
-    clock = Clock()
+    clock = FixedClock(START)
     provider = CrlProvider(clock)
     props = _props(authority, {7: "superseded"})
     outs = provider.create(props).outs
@@ -94,7 +84,7 @@ def test_unchanged_inputs_before_the_refresh_window_are_no_change(authority: Aut
 
 
 def test_inside_the_refresh_window_the_crl_is_reissued(authority: Authority) -> None:
-    clock = Clock()
+    clock = FixedClock(START)
     provider = CrlProvider(clock)
     props = _props(authority, {7: "superseded"})
     outs = provider.create(props).outs
@@ -108,7 +98,7 @@ def test_inside_the_refresh_window_the_crl_is_reissued(authority: Authority) -> 
 
 
 def test_a_new_revoked_entry_is_a_change(authority: Authority) -> None:
-    clock = Clock()
+    clock = FixedClock(START)
     provider = CrlProvider(clock)
     outs = provider.create(_props(authority, {7: "superseded"})).outs
     clock.advance(hours=1)
@@ -119,20 +109,20 @@ def test_a_new_revoked_entry_is_a_change(authority: Authority) -> None:
 
 
 def test_a_changed_reason_is_a_change(authority: Authority) -> None:
-    provider = CrlProvider(Clock())
+    provider = CrlProvider(FixedClock(START))
     outs = provider.create(_props(authority, {7: "superseded"})).outs
     assert provider.diff("crl", outs, _props(authority, {7: "keyCompromise"})).changes is True
 
 
 def test_changed_validity_settings_are_a_change(authority: Authority) -> None:
-    provider = CrlProvider(Clock())
+    provider = CrlProvider(FixedClock(START))
     outs = provider.create(_props(authority, {})).outs
     assert provider.diff("crl", outs, _props(authority, {}, validity_days=14)).changes is True
     assert provider.diff("crl", outs, _props(authority, {}, refresh_before_days=3)).changes
 
 
 def test_revocation_dates_never_move(authority: Authority) -> None:
-    clock = Clock()
+    clock = FixedClock(START)
     provider = CrlProvider(clock)
     outs = provider.create(_props(authority, {7: "superseded"})).outs
     clock.advance(days=3)
@@ -145,7 +135,7 @@ def test_revocation_dates_never_move(authority: Authority) -> None:
 
 
 def test_a_new_issuer_replaces_the_list_and_restarts_its_number(authority: Authority) -> None:
-    provider = CrlProvider(Clock())
+    provider = CrlProvider(FixedClock(START))
     outs = provider.create(_props(authority, {})).outs
     outs = provider.update("crl", outs, _props(authority, {5: "unspecified"})).outs
     other = make_authority("New Clients CA")
@@ -157,14 +147,14 @@ def test_a_new_issuer_replaces_the_list_and_restarts_its_number(authority: Autho
 
 
 def test_unknown_issuer_during_preview_means_replacement(authority: Authority) -> None:
-    provider = CrlProvider(Clock())
+    provider = CrlProvider(FixedClock(START))
     outs = provider.create(_props(authority, {})).outs
     news = _props(authority, {}, issuer_certificate_pem=UNKNOWN)
     assert provider.diff("crl", outs, news).replaces == ["issuer_certificate_pem"]
 
 
 def test_unknown_serial_during_preview_is_a_change(authority: Authority) -> None:
-    provider = CrlProvider(Clock())
+    provider = CrlProvider(FixedClock(START))
     outs = provider.create(_props(authority, {})).outs
     news = _props(authority, {}) | {
         "revoked": [{"serial_number": UNKNOWN, "reason": "unspecified"}]
@@ -173,7 +163,7 @@ def test_unknown_serial_during_preview_is_a_change(authority: Authority) -> None
 
 
 def test_numbers_that_arrive_as_floats_are_accepted(authority: Authority) -> None:
-    provider = CrlProvider(Clock())
+    provider = CrlProvider(FixedClock(START))
     outs = provider.create(_props(authority, {}, validity_days=30.0, refresh_before_days=7.0)).outs
     outs["crl_number"] = float(outs["crl_number"])
     assert (
@@ -194,14 +184,14 @@ def test_numbers_that_arrive_as_floats_are_accepted(authority: Authority) -> Non
     ],
 )
 def test_check_reports_invalid_inputs(authority: Authority, overrides, field) -> None:
-    result = CrlProvider(Clock()).check({}, _props(authority, {}) | overrides)
+    result = CrlProvider(FixedClock(START)).check({}, _props(authority, {}) | overrides)
     assert [failure.property for failure in result.failures] == [field]
 
 
 @pytest.mark.parametrize("algorithm", ["RSA_2048", "ECDSA_P384"])
 def test_crl_is_signed_with_every_supported_key_type(algorithm: str) -> None:
     authority = make_authority(f"{algorithm} CA", algorithm=algorithm)
-    crl = _crl(CrlProvider(Clock()).create(_props(authority, {1: "unspecified"})).outs)
+    crl = _crl(CrlProvider(FixedClock(START)).create(_props(authority, {1: "unspecified"})).outs)
     assert crl.is_signature_valid(authority.certificate.public_key())
 
 
@@ -219,7 +209,7 @@ def test_crl_is_signed_with_every_supported_key_type(algorithm: str) -> None:
 )
 def test_crl_number_strictly_increases_and_dates_stay(revoked_sets) -> None:
     authority = PROPERTY_AUTHORITY
-    clock = Clock()
+    clock = FixedClock(START)
     provider = CrlProvider(clock)
     outs = provider.create(_props(authority, revoked_sets[0])).outs
     first_seen = {serial: START for serial in revoked_sets[0]}

@@ -8,18 +8,11 @@ import pytest
 
 from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
 from components.pki.renewal import UNKNOWN, RenewalProvider
+from tests.fixed_clock import FixedClock
 from tests.mock_runtime import MockRuntime
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 RENEWAL = "pulumi-python:dynamic/mtls:RenewalSchedule"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _props(validity: float = 90, renew_before: float = 30) -> dict[str, float]:
@@ -27,14 +20,14 @@ def _props(validity: float = 90, renew_before: float = 30) -> dict[str, float]:
 
 
 def test_create_starts_generation_one_due_renew_before_days_ahead_of_expiry() -> None:
-    outs = RenewalProvider(Clock()).create(_props()).outs
+    outs = RenewalProvider(FixedClock(START)).create(_props()).outs
     assert outs["generation"] == 1
     assert outs["issued_at"] == "2026-03-01T00:00:00Z"
     assert outs["renew_at"] == "2026-04-30T00:00:00Z"
 
 
 def test_before_renew_at_nothing_changes() -> None:
-    clock = Clock()
+    clock = FixedClock(START)
     provider = RenewalProvider(clock)
     outs = provider.create(_props()).outs
     clock.now = START + timedelta(days=60) - timedelta(seconds=1)
@@ -42,7 +35,7 @@ def test_before_renew_at_nothing_changes() -> None:
 
 
 def test_at_renew_at_the_generation_moves_and_the_window_restarts() -> None:
-    clock = Clock()
+    clock = FixedClock(START)
     provider = RenewalProvider(clock)
     outs = provider.create(_props()).outs
     clock.now = START + timedelta(days=60)
@@ -54,26 +47,26 @@ def test_at_renew_at_the_generation_moves_and_the_window_restarts() -> None:
 
 
 def test_changed_lifetime_renews() -> None:
-    provider = RenewalProvider(Clock())
+    provider = RenewalProvider(FixedClock(START))
     outs = provider.create(_props()).outs
     assert provider.diff("r", outs, _props(validity=30, renew_before=10)).changes is True
 
 
 def test_generation_arriving_as_a_float_still_increments() -> None:
-    provider = RenewalProvider(Clock())
+    provider = RenewalProvider(FixedClock(START))
     outs = provider.create(_props()).outs | {"generation": 4.0}
     assert provider.update("r", outs, _props()).outs["generation"] == 5
 
 
 def test_unknown_lifetime_during_preview_is_a_change() -> None:
-    provider = RenewalProvider(Clock())
+    provider = RenewalProvider(FixedClock(START))
     outs = provider.create(_props()).outs
     assert provider.diff("r", outs, {"validity_days": UNKNOWN, "renew_before_days": 30}).changes
 
 
 @pytest.mark.parametrize(("validity", "renew_before"), [(30, 30), (30, 0), (30.5, 7)])
 def test_check_rejects_a_window_outside_the_lifetime(validity: float, renew_before: float) -> None:
-    result = RenewalProvider(Clock()).check({}, _props(validity, renew_before))
+    result = RenewalProvider(FixedClock(START)).check({}, _props(validity, renew_before))
     assert [failure.property for failure in result.failures] == ["renew_before_days"]
 
 
