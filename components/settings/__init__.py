@@ -1,25 +1,26 @@
 """Typed stack settings: the config document of an mtls-ingress stack, validated."""
 
-from components.settings.model import (
-    AuthoritySettings,
+from components.settings.ingress import (
     BackendProtocol,
     BackendSettings,
-    ClientSettings,
     ControllerManagement,
     ControllerSettings,
-    CrlSettings,
     IngressSettings,
+    VerifyClient,
+)
+from components.settings.model import StackSettings
+from components.settings.parse import parse_settings
+from components.settings.pki import (
+    AuthoritySettings,
+    ClientSettings,
+    CrlSettings,
     PkiSettings,
     RevocationReason,
     RevokedSerial,
     ServerSettings,
-    StackSettings,
-    VerifyClient,
 )
-from components.settings.parse import TOP_LEVEL_KEYS, parse_settings
 
 __all__ = [
-    "TOP_LEVEL_KEYS",
     "AuthoritySettings",
     "BackendProtocol",
     "BackendSettings",

@@ -1,159 +1,61 @@
-"""The typed settings of an mtls-ingress stack: what `parse_settings` returns.
+"""StackSettings: the whole stack config, as `parse_settings` returns it.
 
-Every field is already validated and has its default applied; nothing downstream re-checks
-or guesses. Names are the Python spelling of the config keys documented in the README
-(`pki.server.renewBeforeDays` is `settings.pki.server.renew_before_days`).
+Every field is validated and has its default applied; nothing downstream re-checks or guesses.
+Names are the Python spelling of the config keys documented in the README
+(`pki.server.renewBeforeDays` is `settings.pki.server.renew_before_days`). Each section of the
+config has its module (`pki`, `ingress`); the attribute docstrings there are what editors show
+for each key, through the JSON Schema of the stack file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
+from pydantic import Field, ValidationInfo, field_validator
 
-from components.pki.key_algorithm import KeyAlgorithm
-
-DEFAULT_CA_VALIDITY_DAYS = 3650
-DEFAULT_SERVER_VALIDITY_DAYS = 365
-DEFAULT_CLIENT_VALIDITY_DAYS = 180
-DEFAULT_RENEW_BEFORE_DAYS = 30
-DEFAULT_CRL_VALIDITY_DAYS = 30
-DEFAULT_CRL_REFRESH_BEFORE_DAYS = 7
+from components import formats
+from components.settings.config_object import ConfigObject
+from components.settings.ingress import ControllerSettings, IngressSettings
+from components.settings.pki import PkiSettings
+from components.settings.values import Hostname, Label, problem, show, valid
 
 
-class RevocationReason(StrEnum):
-    """CRL entry reason codes of RFC 5280 section 5.3.1, spelled as the RFC does.
+class StackSettings(ConfigObject):
+    """The config of an mtls-ingress stack: the `mtls-ingress:*` keys of its stack file."""
 
-    `removeFromCRL` is left out: it only has meaning in delta CRLs, which this project
-    does not issue.
-    """
-
-    UNSPECIFIED = "unspecified"
-    KEY_COMPROMISE = "keyCompromise"
-    CA_COMPROMISE = "cACompromise"
-    AFFILIATION_CHANGED = "affiliationChanged"
-    SUPERSEDED = "superseded"
-    CESSATION_OF_OPERATION = "cessationOfOperation"
-    CERTIFICATE_HOLD = "certificateHold"
-    PRIVILEGE_WITHDRAWN = "privilegeWithdrawn"
-    AA_COMPROMISE = "aACompromise"
-
-
-class BackendProtocol(StrEnum):
-    """How the ingress reaches the backend (`ingress.backend.protocol`)."""
-
-    HTTP = "HTTP"
-    HTTPS = "HTTPS"
-    PASSTHROUGH = "PASSTHROUGH"
-
-
-class VerifyClient(StrEnum):
-    """Values of ingress-nginx's `auth-tls-verify-client` (`ingress.verifyClient`)."""
-
-    ON = "on"
-    OPTIONAL = "optional"
-    OPTIONAL_NO_CA = "optional_no_ca"
-    OFF = "off"
-
-
-class ControllerManagement(StrEnum):
-    """Whether the stack patches the ingress-nginx controller ConfigMap (`controller.manage`)."""
-
-    PATCH = "patch"
-    NONE = "none"
-
-
-@dataclass(frozen=True)
-class AuthoritySettings:
-    common_name: str
-    organization: str | None
-    validity_days: int
-
-
-@dataclass(frozen=True)
-class ServerSettings:
-    dns_names: tuple[str, ...]
-    ip_addresses: tuple[str, ...]
-    validity_days: int
-    renew_before_days: int
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    name: str
-    common_name: str
-    organizations: tuple[str, ...]
-    validity_days: int
-    renew_before_days: int
-    revoked: bool
-    revocation_reason: RevocationReason
-
-
-@dataclass(frozen=True)
-class RevokedSerial:
-    """A certificate issued outside this stack that the CRL must list."""
-
-    serial_number: int
-    reason: RevocationReason
-
-
-@dataclass(frozen=True)
-class CrlSettings:
-    validity_days: int
-    refresh_before_days: int
-
-
-@dataclass(frozen=True)
-class PkiSettings:
-    key_algorithm: KeyAlgorithm
-    server_ca: AuthoritySettings
-    client_ca: AuthoritySettings | None
-    server: ServerSettings
-    clients: tuple[ClientSettings, ...]
-    revoked_serials: tuple[RevokedSerial, ...]
-    crl: CrlSettings
-
-    @property
-    def clients_have_own_ca(self) -> bool:
-        """True in the recommended setup, where a separate CA signs the clients."""
-        return self.client_ca is not None
-
-
-@dataclass(frozen=True)
-class BackendSettings:
-    service: str
-    port: int | str
-    protocol: BackendProtocol
-    tls_name: str
-    """HTTPS: the DNS name in the backend's certificate, which nginx verifies."""
-    client_certificate: bool
-    """HTTPS: whether nginx presents a client certificate to the backend (mTLS upstream)."""
-
-
-@dataclass(frozen=True)
-class IngressSettings:
-    name: str
-    """Name of the Ingress; its Secrets are named after it."""
-    class_name: str
-    paths: tuple[str, ...]
-    backend: BackendSettings
-    verify_client: VerifyClient
-    pass_certificate_to_upstream: bool
-    error_page: str | None
-    match_cn: str | None
-
-
-@dataclass(frozen=True)
-class ControllerSettings:
-    manage: ControllerManagement
-    namespace: str
-    config_map_name: str
-    settings: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class StackSettings:
-    namespace: str
-    host: str
+    namespace: Label
+    """Namespace of the Ingress and its Secrets."""
+    host: Hostname
+    """Host name clients connect to (`*.example.com` allowed)."""
     pki: PkiSettings
+    """Certificate authorities, server and client certificates, revocation."""
     ingress: IngressSettings
-    controller: ControllerSettings
+    """The Ingress: backend, class, paths, client verification."""
+    controller: ControllerSettings = Field(default_factory=ControllerSettings)
+    """The ingress-nginx controller ConfigMap."""
+
+    @field_validator("pki")
+    @classmethod
+    def _server_certificate_covers_the_host(
+        cls, pki: PkiSettings, info: ValidationInfo
+    ) -> PkiSettings:
+        server, host = pki.server, info.data.get("host")
+        if host is None:
+            return pki  # the host is invalid, and reported
+        if "dns_names" not in server.model_fields_set:
+            return pki.model_copy(
+                update={"server": server.model_copy(update={"dns_names": (host,)})}
+            )
+        names = server.dns_names
+        covered = not names or any(formats.covers(name, host) for name in names)
+        message = f"must cover the ingress host {show(host)}; got {list(names)}"
+        return valid(pki, [] if covered else [problem(("server", "dnsNames"), message)])
+
+    @field_validator("ingress")
+    @classmethod
+    def _backend_tls_name_defaults_to_the_service(
+        cls, ingress: IngressSettings, info: ValidationInfo
+    ) -> IngressSettings:
+        backend, namespace = ingress.backend, info.data.get("namespace")
+        if namespace is None or "tls_name" in backend.model_fields_set:
+            return ingress
+        backend = backend.model_copy(update={"tls_name": f"{backend.service}.{namespace}.svc"})
+        return ingress.model_copy(update={"backend": backend})
