@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -175,6 +176,14 @@ def test_required_keys_may_come_from_an_esc_environment() -> None:
     assert _schema_problem(document) is None
 
 
+def _readme_table() -> list[list[str]]:
+    """The rows of the README's configuration table, cells stripped."""
+    readme = (PROJECT_DIR / "README.md").read_text()
+    section = readme.split("## Configuration reference", 1)[1]
+    rows = re.findall(r"^\| `([^`]+)` \|(.*)\|$", section.split("\n## ", 1)[0], re.MULTILINE)
+    return [[key, *(cell.strip() for cell in rest.split(" | "))] for key, rest in rows]
+
+
 def _alternatives(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The schemas a value may match: `$ref`s followed, `anyOf` spread, secrets left out."""
     if schema.get("$ref") == "#/$defs/Secret":
@@ -198,16 +207,66 @@ def _schema_keys(schema: dict[str, Any], prefix: str) -> dict[str, dict[str, Any
             keys |= {prefix + "[]": alternative["items"], **items}
         for key, child in alternative.get("properties", {}).items():
             path = f"{prefix}.{key}" if prefix else key
-            keys |= {path: child, **_schema_keys(child, path)}
+            required = key in alternative.get("required", [])
+            keys |= {path: child | {"x-required": required}, **_schema_keys(child, path)}
     return keys
 
 
 def _config_keys() -> dict[str, dict[str, Any]]:
+    """Every key of the config, with "x-required" telling whether it must be set."""
     config = SCHEMA["properties"]["config"]["properties"]
+    required = SCHEMA["then"]["properties"]["config"]["required"]
     keys: dict[str, dict[str, Any]] = {}
     for name, child in config.items():
-        keys |= {name[len(PREFIX) :]: child, **_schema_keys(child, name[len(PREFIX) :])}
+        key = name[len(PREFIX) :]
+        keys |= {key: child | {"x-required": name in required}, **_schema_keys(child, key)}
     return keys
+
+
+def _below(key: str, ancestor: str) -> bool:
+    return key.startswith((ancestor + ".", ancestor + "["))
+
+
+def test_readme_configuration_table_documents_every_schema_key() -> None:
+    documented = {row[0] for row in _readme_table()}
+    keys = set(_config_keys())
+    assert "pki.clients[].validityDays" in keys and "pki.clients[].name" in documented
+    assert documented - keys == set(), "README documents keys the program does not accept"
+
+    def is_documented(key: str) -> bool:
+        if key in documented or any(_below(row, key) for row in documented):
+            return True  # itself, or an object or list whose keys have rows of their own
+        # Under a row that documents its object as a whole (`pki.clientCa`: same as serverCa).
+        return any(
+            _below(key, row) and not any(_below(other, row) for other in documented)
+            for row in documented
+        )
+
+    assert {key for key in keys if not is_documented(key)} == set()
+
+
+def test_readme_required_keys_are_the_schema_required_keys() -> None:
+    keys = _config_keys()
+    documented = {row[0]: row[2] == "required" for row in _readme_table()}
+    # A list (`pki.clients[]`) is as required as its key.
+    assert documented == {key: keys[key.removesuffix("[]")]["x-required"] for key in documented}
+
+
+def test_readme_defaults_are_the_schema_defaults() -> None:
+    keys = _config_keys()
+    mismatches = []
+    for key, _type, default, _meaning in _readme_table():
+        if "default" not in keys[key]:
+            continue  # computed from other keys (`[host]`, `name`), or required
+        expected = keys[key]["default"]
+        shown = default.strip("`")
+        if expected is None:
+            ok = shown in ("none", "absent")
+        else:
+            ok = shown == (expected if isinstance(expected, str) else json.dumps(expected))
+        if not ok:
+            mismatches.append((key, default, expected))
+    assert mismatches == []
 
 
 def test_schema_documents_each_key_for_editors() -> None:
