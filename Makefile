@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STACK ?= dev
 BIN := $(VENV)/bin
-PY_SOURCES := components tests bench __main__.py
+PY_SOURCES := components schemas tests bench __main__.py
 
 .PHONY: up preview test lint typecheck unit engine toolchain setup system-packages bench clean schema
 
@@ -61,7 +61,7 @@ test: lint typecheck toolchain
 # The JSON Schema of Pulumi.<stack>.yaml files, generated from the settings model; a unit test
 # fails while the committed file is out of date.
 schema: $(VENV)/.installed
-	$(BIN)/python -m components.settings.schema schemas/stack-config.schema.json
+	$(BIN)/python -m schemas.generate schemas/stack-config.schema.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

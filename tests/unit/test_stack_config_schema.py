@@ -14,7 +14,7 @@ import yaml
 from jsonschema.exceptions import best_match
 
 from components.settings import parse_settings
-from components.settings.schema import SCHEMA_PATH, render, stack_file_schema
+from schemas.generate import SCHEMA_PATH, render, stack_file_schema
 from tests.stack_configs import PROJECT_DIR, stack_file_config
 
 SCHEMA = stack_file_schema()

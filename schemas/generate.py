@@ -1,11 +1,12 @@
-"""The JSON Schema of a `Pulumi.<stack>.yaml` file, generated from the settings model.
+"""Generates the JSON Schema of a `Pulumi.<stack>.yaml` file from the settings model.
 
 Editors that run the YAML language server complete and check the stack config with it; the
 first line of a stack file points at it:
 
     # yaml-language-server: $schema=./schemas/stack-config.schema.json
 
-Regenerate it with `make schema` (`python -m components.settings.schema <path>`).
+Regenerate it with `make schema` (`python -m schemas.generate [<path>]`); a unit test fails
+while the committed file is out of date.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from pydantic.json_schema import GenerateJsonSchema
 
-from components.settings.model import StackSettings
+from components.settings import StackSettings
 
 NAMESPACE = "mtls-ingress"
 SCHEMA_PATH = Path("schemas/stack-config.schema.json")
