@@ -1,8 +1,9 @@
-"""The values a stack config holds, each read as the README documents it.
+"""How the stack config is read: objects with a closed set of keys, and the values in them.
 
-Each type reads a value or fails with "must be <what is allowed>, got <value>", and tells editors
-the same as JSON Schema. Numbers may arrive as strings ("90") and booleans as "true"/"false", as
-`pulumi config set --path` can store them.
+Each value reads as the README documents it or fails with "must be <what is allowed>, got
+<value>" in the words of `components.formats`, and tells editors the same through the JSON
+Schema. Numbers may arrive as strings ("90") and booleans as "true"/"false", as `pulumi config
+set --path` can store them; pydantic's lax modes would also take `true` for 1 and "yes" for true.
 """
 
 from __future__ import annotations
@@ -10,26 +11,21 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, NoReturn, TypeVar
+from enum import Enum
+from typing import Annotated, Any, NoReturn, Self, TypeVar, get_args
 
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    GetPydanticSchema,
-    ValidationError,
-)
-from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
+import pydantic
+from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, core_schema
 
 from components import formats
 
 T = TypeVar("T")
 
-# A check returns None when the value is acceptable, else what an acceptable value looks like.
-Check = Callable[[str], "str | None"]
-
 
 def show(value: object) -> str:
-    """Renders a config value the way the user wrote it in YAML or JSON."""
+    """A config value as the user wrote it in YAML or JSON."""
     if isinstance(value, Mapping):
         return "an object"
     return "a list" if isinstance(value, list | tuple) else json.dumps(value)
@@ -48,7 +44,7 @@ def problem(loc: tuple[str | int, ...], message: str) -> InitErrorDetails:
 def valid(value: T, problems: Sequence[InitErrorDetails]) -> T:
     """`value`, unless a rule that spans fields found `problems`, each at its own field."""
     if problems:
-        raise ValidationError.from_exception_data(type(value).__name__, list(problems))
+        raise pydantic.ValidationError.from_exception_data(type(value).__name__, list(problems))
     return value
 
 
@@ -57,19 +53,81 @@ def repeated(values: Sequence[T]) -> list[tuple[int, T]]:
     return [(index, value) for index, value in enumerate(values) if value in values[:index]]
 
 
-def reads(read: Callable[[Any], Any], schema: dict[str, Any]) -> GetPydanticSchema:
+class ConfigObject(pydantic.BaseModel):
+    """One object of the stack config: camelCase keys from a closed set, `null` as absent.
+
+    Reading one reports every problem inside it, not only the first: a value that is not an
+    object, each unknown key with the keys allowed, each missing key, and each field's own.
+    """
+
+    # extra="forbid" tells editors `additionalProperties: false`; unknown keys never reach
+    # pydantic's own check, they are reported below with the keys allowed instead.
+    model_config = pydantic.ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, use_attribute_docstrings=True
+    )
+
+    @pydantic.model_validator(mode="wrap")
+    @classmethod
+    def _read(cls, value: Any, handler: pydantic.ModelWrapValidatorHandler[Self]) -> Self:
+        if isinstance(value, cls):
+            return value
+        fields = {field.alias or name: field for name, field in cls.model_fields.items()}
+        keys = ", ".join(fields)
+        problems: list[InitErrorDetails] = []
+        if not isinstance(value, Mapping):  # read as no keys, to report the required ones too
+            problems.append(
+                problem((), f"must be an object with the keys {keys}; got {show(value)}")
+            )
+            value = {}
+        unknown = f"unknown key; the keys allowed here are {keys}"
+        problems += [problem((key,), unknown) for key in value if key not in fields]
+        try:
+            result = handler({k: v for k, v in value.items() if k in fields and v is not None})
+        except pydantic.ValidationError as error:
+            problems += [
+                problem(line["loc"], _in_plain_words(line, fields))
+                for line in error.errors()
+                # A default computed from an invalid field is not computed; that one is reported.
+                if line["type"] != "default_factory_not_called"
+            ]
+            raise pydantic.ValidationError.from_exception_data(cls.__name__, problems) from None
+        return valid(result, problems)
+
+
+def _in_plain_words(line: ErrorDetails, fields: Mapping[str, FieldInfo]) -> str:
+    """The README's words for what pydantic checks itself: keys, choices and lists."""
+    field = fields.get(str(line["loc"][0])) if len(line["loc"]) == 1 else None
+    kind = field.annotation if field is not None else None
+    got = show(line["input"])
+    match line["type"]:
+        case "missing" if isinstance(kind, type) and issubclass(kind, ConfigObject):
+            keys = [
+                f"{f.alias}{'' if f.is_required() else '?'}" for f in kind.model_fields.values()
+            ]
+            return "is required: {" + ", ".join(keys) + "}"
+        case "enum" if isinstance(kind, type) and issubclass(kind, Enum):
+            return f"must be one of {' | '.join(str(choice.value) for choice in kind)}, got {got}"
+        case "tuple_type":  # of objects, or of strings (`Annotated[str, ...]`)
+            of_strings = get_args(get_args(kind)[0])[:1] == (str,)
+            return f"must be a list{' of strings' if of_strings else ''}, got {got}"
+    return "is required" if line["type"] == "missing" else line["msg"]
+
+
+def reads(read: Callable[[Any], Any], schema: dict[str, Any]) -> pydantic.GetPydanticSchema:
     """Pydantic metadata: values are read by `read`, and editors are told `schema`."""
-    return GetPydanticSchema(
+    return pydantic.GetPydanticSchema(
         lambda _source, _handler: core_schema.no_info_plain_validator_function(read),
         lambda _schema, _handler: copy.deepcopy(schema),
     )
 
 
-def text(check: Check | None = None, **schema: object) -> GetPydanticSchema:
+def text(check: Callable[[str], str | None], **schema: object) -> pydantic.GetPydanticSchema:
+    """A non-empty string that `check` accepts (None), else says what is allowed."""
+
     def read(value: object) -> str:
         if not isinstance(value, str) or not value:
             fail(f"must be a non-empty string; got {show(value)}")
-        if check is not None and (expected := check(value)) is not None:
+        if (expected := check(value)) is not None:
             fail(f"must be {expected}; got {show(value)}")
         return value
 
@@ -77,7 +135,6 @@ def text(check: Check | None = None, **schema: object) -> GetPydanticSchema:
 
 
 def _ingress_name(value: str) -> str | None:
-    # The Secrets get suffixes of up to 13 characters ("-upstream-tls"); names stay labels.
     if len(value) <= 50 and formats.dns_label(value) is None:
         return None
     return "a lowercase RFC 1123 label of at most 50 characters"
@@ -97,16 +154,12 @@ MatchCn = Annotated[str, text(formats.auth_tls_match_cn, pattern="^CN=")]
 
 
 def _integer(value: object) -> int | None:
-    """An integer from YAML/JSON: a whole number, or a string of digits; never a boolean."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    """A whole number, or a string of digits; never a boolean."""
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
-    return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, float) and value.is_integer() else None
 
 
 def _days(value: object) -> int:
@@ -150,35 +203,18 @@ _SERIAL = r"^\s*([0-9]+|0x[0-9a-fA-F]+|[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2})+)\s*$
 SERIAL_SCHEMA = {
     "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": _SERIAL}]
 }
+_PORT = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 65535}, _DIGITS, _PORT_NAME]}
 
 Days = Annotated[int, reads(_days, {"anyOf": [{"type": "integer", "minimum": 1}, _DIGITS]})]
-Port = Annotated[
-    int | str,
-    reads(
-        _port, {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 65535}, _DIGITS, _PORT_NAME]}
-    ),
-]
+Port = Annotated[int | str, reads(_port, _PORT)]
 Flag = Annotated[bool, reads(_flag, {"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}]})]
 Serial = Annotated[int, reads(read_serial, SERIAL_SCHEMA)]
-
-
-def _list(value: object, *, of: str = "", non_empty: bool = False) -> list[Any]:
-    if not isinstance(value, list):
-        fail(f"must be a list{of}, got {show(value)}")
-    if non_empty and not value:
-        fail("must not be empty")
-    return value
-
-
-def _no_repeats(values: tuple[T, ...]) -> tuple[T, ...]:
-    return valid(values, [problem((i,), f"repeats {show(v)}") for i, v in repeated(values)])
-
-
-ObjectList = BeforeValidator(_list)
-"""A list of objects (`pki.clients`), each reported with its own path (`pki.clients[1]`)."""
-StringList = BeforeValidator(lambda value: _list(value, of=" of strings"))
-NonEmptyStringList = BeforeValidator(lambda value: _list(value, of=" of strings", non_empty=True))
-NoRepeats = AfterValidator(_no_repeats)
+NotEmpty = pydantic.BeforeValidator(
+    lambda value: fail("must not be empty") if value == [] else value
+)
+NoRepeats = pydantic.AfterValidator(
+    lambda values: valid(values, [problem((i,), f"repeats {show(v)}") for i, v in repeated(values)])
+)
 
 # Settings users put in the controller ConfigMap that the controller silently ignores there.
 _FLAGS = "enable-ssl-passthrough default-ssl-certificate enable-ssl-chain-completion ingress-class"
@@ -214,18 +250,13 @@ def _config_map_settings(value: object) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(valid(settings, problems)))
 
 
+_KEY = {"pattern": formats.CONFIG_MAP_KEY.pattern, "not": {"enum": sorted(NOT_CONFIG_MAP_KEYS)}}
+_SCALAR = {"type": ["string", "number", "boolean"]}
 ConfigMapSettings = Annotated[
     tuple[tuple[str, str], ...],
     reads(
         _config_map_settings,
-        {
-            "type": "object",
-            "propertyNames": {
-                "pattern": formats.CONFIG_MAP_KEY.pattern,
-                "not": {"enum": sorted(NOT_CONFIG_MAP_KEYS)},
-            },
-            "additionalProperties": {"type": ["string", "number", "boolean"]},
-        },
+        {"type": "object", "propertyNames": _KEY, "additionalProperties": _SCALAR},
     ),
 ]
 """ConfigMap keys to strings, numbers or booleans, read as sorted (key, string) pairs."""

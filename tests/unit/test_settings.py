@@ -230,3 +230,24 @@ def test_settings_cannot_be_changed_once_read() -> None:
     settings = parse_settings(minimal_config())
     with pytest.raises(ValidationError, match="frozen"):
         settings.pki.server.validity_days = 1  # type: ignore[misc]
+
+
+def test_a_rule_between_keys_is_reported_with_the_other_problems_of_its_object() -> None:
+    config = minimal_config()
+    config["pki"]["clients"][0] |= {"validityDays": 0, "revocationReason": "superseded"}
+    config["ingress"]["backend"] = {"port": 8080, "tlsName": "web.apps.svc"}
+    assert _problems(config) == [
+        "pki.clients[0].validityDays: must be a positive integer, got 0",
+        "pki.clients[0].revocationReason: is only allowed together with revoked: true",
+        "ingress.backend.service: is required",
+        "ingress.backend.tlsName: only applies with protocol HTTPS (TLS from nginx to the backend)",
+    ]
+
+
+def test_unknown_keys_are_listed_with_the_keys_allowed_in_documented_order() -> None:
+    config = minimal_config()
+    config["ingress"]["class"] = "nginx"
+    assert _problems(config) == [
+        "ingress.class: unknown key; the keys allowed here are name, className, paths, backend, "
+        "verifyClient, passCertificateToUpstream, errorPage, matchCn"
+    ]
