@@ -12,8 +12,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from components.check import Probe, ProbeResult, Response, request, run_probe
-from tests.conformance.echo import echo_upstream
-from tests.conformance.nginx import free_port, render_server, running_nginx
+from localkube.echo import echo_upstream
+from localkube.net import free_port
+from localkube.nginx import render_server, running_nginx
 from tests.kubernetes_manifests import CONFIG_MAP_PATCH, secrets_by_name, the_ingress
 from tests.mock_runtime import MockRuntime
 

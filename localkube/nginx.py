@@ -1,4 +1,5 @@
-"""nginx configured as ingress-nginx v1.15 configures it for an Ingress and its Secrets.
+"""nginx configured as ingress-nginx v1.15 configures it for an Ingress and its Secrets: what
+the conformance tests probe, and what serves the local stack of `make up`.
 
 `render_server` follows rootfs/etc/nginx/template/nginx.tmpl of ingress-nginx: the TLS key
 pair of the Ingress's TLS Secret in one PEM file, and, when `auth-tls-secret` names a Secret
@@ -141,12 +142,6 @@ def _write(path: Path, content: str) -> Path:
     path.write_text(content)
     path.chmod(0o600)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def nginx_binary() -> str:
