@@ -28,9 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from localkube.cluster import LocalCluster
-from localkube.echo import echo_upstream
-from localkube.net import free_port
-from localkube.nginx import render_server, running_nginx
+from localkube.nginx import serving
 from localkube.objects import (
     IngressStatusWriter,
     install_backend,
@@ -93,33 +91,25 @@ def _check_served(
     """Serves what was deployed with nginx and checks it as a client would."""
     nginx_folder = folder / "nginx"
     nginx_folder.mkdir()
-    port = free_port()
-    with echo_upstream() as upstream:
-        site = render_server(
-            ingress=ingress,
-            secrets=secrets,
-            controller_data=controller_data,
-            directory=nginx_folder,
-            port=port,
-            upstream=upstream,
+    with serving(
+        ingress=ingress, secrets=secrets, controller_data=controller_data, directory=nginx_folder
+    ) as (_site, port):
+        _say(f"serving the deployed Ingress and Secrets with nginx on 127.0.0.1:{port}")
+        checked = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "components.check",
+                "--stack",
+                STACK,
+                "--connect-to",
+                f"127.0.0.1:{port}",
+                *_revoked_clients(environment, folder / "revoked"),
+            ],
+            cwd=PROJECT_DIR,
+            env=dict(environment),
+            check=False,
         )
-        with running_nginx(nginx_folder, site, port):
-            _say(f"serving the deployed Ingress and Secrets with nginx on 127.0.0.1:{port}")
-            checked = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "components.check",
-                    "--stack",
-                    STACK,
-                    "--connect-to",
-                    f"127.0.0.1:{port}",
-                    *_revoked_clients(environment, folder / "revoked"),
-                ],
-                cwd=PROJECT_DIR,
-                env=dict(environment),
-                check=False,
-            )
     return checked.returncode
 
 

@@ -14,7 +14,6 @@ import http.client
 import ipaddress
 import json
 import os
-import signal
 import ssl
 import subprocess
 import time
@@ -32,7 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from localkube.net import free_port
+from localkube.processes import free_port, stop_process
 
 READY_TIMEOUT_SECONDS = 60
 SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/24"
@@ -112,14 +111,7 @@ class LocalCluster:
     def stop(self) -> None:
         """Stops every process, the controller manager first and etcd last."""
         for name in reversed(list(self.processes)):
-            process = self.processes.pop(name)
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=15)
+            stop_process(self.processes.pop(name))
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS

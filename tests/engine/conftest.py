@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,9 +42,12 @@ class Engine:
     program: Path
     environment: dict[str, str]
 
-    def run(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *arguments: str, check: bool = True, wrapper: Sequence[str] = ()
+    ) -> subprocess.CompletedProcess[str]:
+        """`pulumi ARGUMENTS` (run by `wrapper`, such as faketime, when given)."""
         completed = subprocess.run(
-            ["pulumi", "--non-interactive", *arguments],
+            [*wrapper, "pulumi", "--non-interactive", *arguments],
             cwd=self.program,
             env=self.environment,
             capture_output=True,

@@ -147,17 +147,7 @@ def _faketime(days: int) -> list[str]:
 
 
 def _run_at(stack: Engine, days: int, *arguments: str) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        [*_faketime(days), "pulumi", "--non-interactive", *arguments],
-        cwd=stack.program,
-        env=stack.environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert completed.returncode == 0, f"{completed.stdout}\n{completed.stderr}"
-    return completed
+    return stack.run(*arguments, wrapper=_faketime(days))
 
 
 def test_a_due_client_renewal_replaces_just_its_key_and_certificate(
