@@ -3,19 +3,21 @@
 
 PYTHON ?= python3
 VENV := .venv
-STACK ?= dev
+STACK ?=
 BIN := $(VENV)/bin
-PY_SOURCES := components schemas tests bench __main__.py
+PY_SOURCES := components localkube schemas tests bench __main__.py
 
 .PHONY: up preview test lint typecheck unit engine toolchain setup system-packages bench clean schema
 
 setup: $(VENV)/.installed system-packages
 
-# Debian's nginx serves the conformance tests; openssl verifies chains in the unit tests.
+# Debian's nginx serves the conformance tests; openssl verifies chains in the unit tests;
+# faketime runs the engine tests' renewals at later dates.
 system-packages:
 	@missing=""; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "please install:$$missing (Debian packages)" >&2; exit 1; fi; \
 		echo "installing$$missing"; \
@@ -31,14 +33,23 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # The pulumi CLI on PATH if there is one, else the one toolchain/build.sh builds.
 PULUMI_BIN = $$(command -v pulumi >/dev/null && dirname "$$(command -v pulumi)" || toolchain/build.sh)
 
-up: setup
-	PATH="$(PULUMI_BIN):$$PATH" pulumi up --stack $(STACK)
+# Where `make up` deploys: with STACK=<name>, or with a kubeconfig (KUBECONFIG set, or a
+# ~/.kube/config), that stack (default dev) goes to the cluster of the current context. With
+# neither, the `local` stack goes to a throwaway cluster on this machine, is served by a local
+# nginx and checked (python -m localkube).
+up: setup system-packages
+	@if [ -n "$(STACK)" ] || [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then \
+		PATH="$(PULUMI_BIN):$$PATH" pulumi up --stack $(or $(STACK),dev); \
+	else \
+		$(BIN)/python -m localkube; \
+	fi
 
 preview: setup
-	PATH="$(PULUMI_BIN):$$PATH" pulumi preview --stack $(STACK) --diff
+	PATH="$(PULUMI_BIN):$$PATH" pulumi preview --stack $(or $(STACK),dev) --diff
 
-# The Pulumi CLI, the Python language host and the dynamic provider launcher, built from Go
-# modules into ~/.cache/mtls-ingress/toolchain (nothing to do when they are current).
+# The Pulumi CLI and language host, the tls and kubernetes provider plugins, and etcd,
+# kube-apiserver and kube-controller-manager, built from Go modules into
+# ~/.cache/mtls-ingress/toolchain (nothing to do when they are current).
 toolchain:
 	toolchain/build.sh
 

@@ -37,6 +37,7 @@ def stack_config() -> dict[str, object]:
 stack = MtlsIngressStack("mtls-ingress", stack_config())  # type: ignore[arg-type]
 
 pulumi.export("ingressUrl", stack.ingress_url)
+pulumi.export("secretNames", stack.secret_names)
 pulumi.export("serverCaCertificate", stack.server_ca_certificate_pem)
 pulumi.export("clientCaBundle", stack.client_ca_bundle_pem)
 pulumi.export("serverCertificateChain", stack.server_chain_pem)

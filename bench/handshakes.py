@@ -18,7 +18,8 @@ from pathlib import Path
 
 from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
 from components.pki.crl import build_crl
-from tests.conformance.nginx import Site, free_port, running_nginx
+from localkube.nginx import Site, running_nginx
+from localkube.processes import free_port
 from tests.mock_runtime import MockRuntime
 from tests.pki_material import load_authority
 

@@ -79,6 +79,9 @@ class MtlsIngressStack(pulumi.ComponentResource):
     """The Kubernetes objects: controller settings, Secrets, Ingress."""
     ingress_url: str
     """The https URL clients call."""
+    secret_names: pulumi.Output[dict[str, str]]
+    """The generated names of the stack's Secrets, by role (`serverTls`, `clientCa`,
+    `backendTls`, `upstreamTls`; those the backend mode declares)."""
 
     def __init__(
         self,
@@ -171,6 +174,18 @@ class MtlsIngressStack(pulumi.ComponentResource):
             child,
         )
         self.ingress_url = self.objects.ingress.url
+        self.secret_names = _by_name(
+            {
+                role: secret.secret_name
+                for role, secret in (
+                    ("serverTls", self.objects.server_tls_secret),
+                    ("clientCa", self.objects.client_ca_secret),
+                    ("backendTls", self.objects.backend_tls_secret),
+                    ("upstreamTls", self.objects.upstream_tls_secret),
+                )
+                if secret is not None
+            }
+        )
         self.server_ca_certificate_pem = self.server_ca.certificate_pem
         self.client_ca_bundle_pem = self.client_ca.trust_bundle_pem
         self.server_chain_pem = self.server_certificate.chain_pem
@@ -187,6 +202,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
                 "client_private_keys": self.client_private_keys,
                 "revoked_client_serials": self.revoked_client_serials,
                 "ingress_url": self.ingress_url,
+                "secret_names": self.secret_names,
                 "client_crl_pem": self.client_crl_pem,
                 "client_crl_next_update": self.client_crl_next_update,
             }

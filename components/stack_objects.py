@@ -1,14 +1,16 @@
 """The Kubernetes half of `MtlsIngressStack`: which objects each backend mode needs.
 
-- HTTP: Secrets `<name>-tls` (leaf, intermediates, key) and `<name>-client-ca` (ca.crt,
-  ca.crl); the
-  Ingress carries the auth-tls-* annotations.
-- HTTPS: as HTTP, plus `<name>-backend-tls` (the backend's own key pair) and
-  `<name>-upstream-tls` (the CA nginx verifies the backend with, and nginx's client
+- HTTP: Secrets `<stack>-server-tls-secret-*` (leaf, intermediates, key) and
+  `<stack>-client-ca-bundle-secret-*` (ca.crt, ca.crl); the Ingress carries the auth-tls-*
+  annotations.
+- HTTPS: as HTTP, plus `<stack>-backend-tls-secret-*` (the backend's own key pair) and
+  `<stack>-upstream-tls-secret-*` (the CA nginx verifies the backend with, and nginx's client
   certificate if asked); the Ingress adds backend-protocol and proxy-ssl-*.
-- PASSTHROUGH: only `<name>-backend-tls` (the ingress host's key pair, the client CA as
-  ca.crt and its CRLs as ca.crl, for the backend to verify clients); the Ingress carries
+- PASSTHROUGH: only `<stack>-backend-tls-secret-*` (the ingress host's key pair, the client CA
+  as ca.crt and its CRLs as ca.crl, for the backend to verify clients); the Ingress carries
   ssl-passthrough alone.
+
+Secret names are generated (see components.kubernetes.secrets) and exported by the stack.
 """
 
 from __future__ import annotations
@@ -88,7 +90,6 @@ def declare_objects(
             f"{name}-backend-tls",
             {
                 "namespace": namespace,
-                "secret_name": f"{ingress.name}-backend-tls",
                 "certificate_chain_pem": pki.server_certificate.chain_pem,
                 "private_key_pem": pki.server_certificate.private_key_pem,
                 "trust_bundle_pem": pki.server_ca.trust_bundle_pem,
@@ -107,7 +108,6 @@ def declare_objects(
         f"{name}-server-tls",
         {
             "namespace": namespace,
-            "secret_name": f"{ingress.name}-tls",
             "certificate_chain_pem": pki.server_certificate.chain_pem,
             "private_key_pem": pki.server_certificate.private_key_pem,
             "trust_bundle_pem": pki.server_ca.trust_bundle_pem,
@@ -119,7 +119,6 @@ def declare_objects(
         f"{name}-client-ca-bundle",
         {
             "namespace": namespace,
-            "secret_name": f"{ingress.name}-client-ca",
             "ca_bundle_pem": pki.client_ca.trust_bundle_pem,
             "crl_pem": pki.client_crl_pem,
         },
@@ -170,7 +169,6 @@ def declare_objects(
             f"{name}-backend-tls",
             {
                 "namespace": namespace,
-                "secret_name": f"{ingress.name}-backend-tls",
                 "certificate_chain_pem": backend_certificate.chain_pem,
                 "private_key_pem": backend_certificate.private_key_pem,
                 "trust_bundle_pem": server_ca.trust_bundle_pem,
@@ -181,13 +179,11 @@ def declare_objects(
             },
             opts,
         )
-        upstream_secret_name = f"{ingress.name}-upstream-tls"
         if upstream_client_certificate is not None:
             upstream_tls_secret = TlsSecret(
                 f"{name}-upstream-tls",
                 {
                     "namespace": namespace,
-                    "secret_name": upstream_secret_name,
                     "certificate_chain_pem": upstream_client_certificate.chain_pem,
                     "private_key_pem": upstream_client_certificate.private_key_pem,
                     "trust_bundle_pem": server_ca.trust_bundle_pem,
@@ -201,7 +197,6 @@ def declare_objects(
                 f"{name}-upstream-tls",
                 {
                     "namespace": namespace,
-                    "secret_name": upstream_secret_name,
                     "ca_bundle_pem": server_ca.trust_bundle_pem,
                 },
                 opts,

@@ -17,11 +17,27 @@ def kubernetes_registrations(emulator: TlsEmulator) -> list[Registration]:
 
 
 def manifest(registration: Registration) -> dict[str, Any]:
-    return dict(registration.inputs)
+    """The object as the provider sends it: the inputs, named (see _kubernetes_autonamed)."""
+    return dict(registration.state)
 
 
 def secrets_by_name(emulator: TlsEmulator) -> dict[str, dict[str, Any]]:
-    return {r.inputs["metadata"]["name"]: manifest(r) for r in emulator.of_type(SECRET)}
+    return {manifest(r)["metadata"]["name"]: manifest(r) for r in emulator.of_type(SECRET)}
+
+
+def secrets_by_role(
+    emulator: TlsEmulator, stack: str = "mtls-ingress"
+) -> dict[str, dict[str, Any]]:
+    """The Secrets of a stack by role: `server-tls` for `<stack>-server-tls-secret`."""
+    return {
+        r.name.removeprefix(f"{stack}-").removesuffix("-secret"): manifest(r)
+        for r in emulator.of_type(SECRET)
+    }
+
+
+def name_of(secret: dict[str, Any]) -> str:
+    """`namespace/name` of a Secret manifest, as annotations reference it."""
+    return f"{secret['metadata']['namespace']}/{secret['metadata']['name']}"
 
 
 def the_ingress(emulator: TlsEmulator) -> dict[str, Any]:

@@ -44,6 +44,7 @@ SELF_SIGNED_CERT = "tls:index/selfSignedCert:SelfSignedCert"
 CERT_REQUEST = "tls:index/certRequest:CertRequest"
 LOCALLY_SIGNED_CERT = "tls:index/locallySignedCert:LocallySignedCert"
 DYNAMIC_RESOURCE = "pulumi-python:dynamic"
+KUBERNETES = "kubernetes:"
 
 _CURVES: dict[str, Callable[[], ec.EllipticCurve]] = {
     "P224": ec.SECP224R1,
@@ -129,6 +130,11 @@ class TlsEmulator(pulumi.runtime.Mocks):
         handler = handlers.get(args.typ)
         if args.typ.startswith(DYNAMIC_RESOURCE):
             resource_id, state = self._dynamic_resource(inputs)
+        elif args.typ.startswith(KUBERNETES):
+            resource_id, state = (
+                f"{args.name}-id",
+                _kubernetes_autonamed(args.typ, args.name, inputs),
+            )
         elif handler is None:
             resource_id, state = f"{args.name}-id", inputs
         else:
@@ -442,3 +448,15 @@ def _extension_value(
 
 def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _kubernetes_autonamed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """pulumi-kubernetes's autonaming: an object without `metadata.name` (and not a Patch)
+    is named after its resource, `<resource name>-<8 hex digits>`, and annotated
+    `pulumi.com/autonamed` (provider/pkg/metadata/naming.go)."""
+    metadata = inputs.get("metadata")
+    if typ.endswith("Patch") or not isinstance(metadata, dict) or metadata.get("name"):
+        return inputs
+    annotations = {**metadata.get("annotations", {}), "pulumi.com/autonamed": "true"}
+    named = {**metadata, "name": f"{name}-{secrets.token_hex(4)}", "annotations": annotations}
+    return {**inputs, "metadata": named}

@@ -2,11 +2,14 @@
 
 Values are written the way the controller parses them (ingress-nginx v1.15,
 internal/ingress/annotations/authtls and proxyssl): strings only, booleans as "true"/"false".
+Secret references are outputs: the Secrets' names are generated (components.kubernetes.secrets).
 """
 
 from __future__ import annotations
 
 from typing import NotRequired, TypedDict
+
+import pulumi
 
 PREFIX = "nginx.ingress.kubernetes.io/"
 VERIFY_CLIENT_VALUES = ("on", "optional", "optional_no_ca", "off")
@@ -15,7 +18,7 @@ VERIFY_CLIENT_VALUES = ("on", "optional", "optional_no_ca", "off")
 class ClientAuthArgs(TypedDict):
     """Client certificate authentication at the ingress (`auth-tls-*`)."""
 
-    secret: str
+    secret: pulumi.Input[str]
     """`namespace/name` of the Secret with `ca.crt` (and `ca.crl`)."""
     verify_depth: int
     """Most intermediate CA certificates allowed between a client certificate and the root
@@ -33,7 +36,7 @@ class ClientAuthArgs(TypedDict):
 class UpstreamTlsArgs(TypedDict):
     """TLS from nginx to the backend (`backend-protocol: HTTPS` and `proxy-ssl-*`)."""
 
-    secret: str
+    secret: pulumi.Input[str]
     """`namespace/name` of the Secret with `ca.crt` that verifies the backend, and `tls.crt`
     and `tls.key` when nginx authenticates to the backend with a client certificate."""
     server_name: str
@@ -55,8 +58,8 @@ def verify_depth_for(authority_depth: int) -> int:
     return max(1, authority_depth - 1)
 
 
-def client_auth_annotations(auth: ClientAuthArgs) -> dict[str, str]:
-    annotations = {
+def client_auth_annotations(auth: ClientAuthArgs) -> dict[str, pulumi.Input[str]]:
+    annotations: dict[str, pulumi.Input[str]] = {
         "auth-tls-secret": auth["secret"],
         "auth-tls-verify-client": auth.get("verify_client", "on"),
         # Written even when it is the controller's default, so the Ingress says what the
@@ -73,7 +76,7 @@ def client_auth_annotations(auth: ClientAuthArgs) -> dict[str, str]:
     return _prefixed(annotations)
 
 
-def upstream_tls_annotations(upstream: UpstreamTlsArgs) -> dict[str, str]:
+def upstream_tls_annotations(upstream: UpstreamTlsArgs) -> dict[str, pulumi.Input[str]]:
     return _prefixed(
         {
             "backend-protocol": "HTTPS",
@@ -88,7 +91,7 @@ def upstream_tls_annotations(upstream: UpstreamTlsArgs) -> dict[str, str]:
     )
 
 
-def passthrough_annotations() -> dict[str, str]:
+def passthrough_annotations() -> dict[str, pulumi.Input[str]]:
     return _prefixed({"ssl-passthrough": "true"})
 
 
@@ -96,5 +99,5 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _prefixed(annotations: dict[str, str]) -> dict[str, str]:
+def _prefixed(annotations: dict[str, pulumi.Input[str]]) -> dict[str, pulumi.Input[str]]:
     return {PREFIX + key: value for key, value in annotations.items()}

@@ -53,7 +53,7 @@ class MtlsIngressArgs(TypedDict):
     """ingressClassName; default nginx."""
     paths: NotRequired[Sequence[str]]
     """Prefix paths routed to the backend; default ["/"]."""
-    tls_secret_name: NotRequired[str | None]
+    tls_secret_name: NotRequired[pulumi.Input[str] | None]
     """The `kubernetes.io/tls` Secret nginx serves; required unless `passthrough`."""
     client_auth: NotRequired[ClientAuthArgs | None]
     """Client certificate verification at the ingress; not with `passthrough`."""
@@ -72,7 +72,7 @@ class MtlsIngress(pulumi.ComponentResource):
 
     ingress_name: str
     """Name of the Ingress."""
-    annotations: dict[str, str]
+    annotations: pulumi.Output[dict[str, str]]
     """The ingress-nginx annotations set on the Ingress."""
     url: str
     """The https URL of the first path."""
@@ -86,7 +86,7 @@ class MtlsIngress(pulumi.ComponentResource):
         client_auth = args.get("client_auth")
         upstream_tls = args.get("upstream_tls")
         paths = list(args.get("paths", ["/"]))
-        annotations: dict[str, str] = {}
+        annotations: dict[str, pulumi.Input[str]] = {}
         if passthrough:
             annotations |= passthrough_annotations()
             pulumi.log.warn(PASSTHROUGH_FLAG_WARNING, resource=self)
@@ -152,10 +152,10 @@ class MtlsIngress(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.ingress_name = args["ingress_name"]
-        self.annotations = annotations
+        self.annotations = pulumi.Output.all(**annotations)
         self.url = f"https://{args['host']}{paths[0]}"
         self.register_outputs(
-            {"ingress_name": self.ingress_name, "annotations": annotations, "url": self.url}
+            {"ingress_name": self.ingress_name, "annotations": self.annotations, "url": self.url}
         )
 
 

@@ -1,4 +1,13 @@
-"""The Secrets ingress-nginx and backends read: TLS key pairs and client CA bundles."""
+"""The Secrets ingress-nginx and backends read: TLS key pairs and client CA bundles.
+
+A Secret that a data plane reads must never be absent, not even during an update. Its name is
+therefore generated (`<component>-secret-<suffix>`) and read back by whatever references it.
+Where the Kubernetes provider updates Secrets in place (its `enableSecretMutable` option, set by
+this project's stacks), a change rewrites the Secret and the name stays. Where it does not,
+pulumi-kubernetes replaces a Secret whose data changes; a generated name lets it create the new
+Secret first, the Ingress switches to it, and only then is the old one deleted. A fixed name
+would force it to delete the old Secret before creating the new one.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +28,7 @@ class TlsSecretArgs(TypedDict):
     """Arguments of `TlsSecret`."""
 
     namespace: str
-    """Namespace of the Secret."""
-    secret_name: str
-    """Name of the Secret."""
+    """Namespace of the Secret (its name is generated: see `secret_name`)."""
     certificate_chain_pem: pulumi.Input[str]
     """`tls.crt`: the certificate followed by its intermediates."""
     private_key_pem: pulumi.Input[str]
@@ -40,9 +47,10 @@ class TlsSecretArgs(TypedDict):
 class _CheckedSecret(pulumi.ComponentResource):
     """A Secret whose data is checked on the resolved values before it is written."""
 
-    secret_name: str
-    """Name of the Secret."""
-    namespaced_name: str
+    secret_name: pulumi.Output[str]
+    """Generated name of the Secret (`<component>-secret-<suffix>`). It changes only when the
+    provider must replace the Secret, after the new one exists."""
+    namespaced_name: pulumi.Output[str]
     """`namespace/name`, as ingress-nginx annotations reference Secrets."""
 
     def __init__(
@@ -50,25 +58,24 @@ class _CheckedSecret(pulumi.ComponentResource):
         token: str,
         name: str,
         namespace: str,
-        secret_name: str,
         opts: pulumi.ResourceOptions | None,
     ) -> None:
-        _validate_names(f"{token.rsplit(':', 1)[1]} {name!r}", namespace, secret_name)
+        _validate_namespace(f"{token.rsplit(':', 1)[1]} {name!r}", namespace)
         super().__init__(token, name, {}, opts)
         self._namespace = namespace
-        self.secret_name = secret_name
-        self.namespaced_name = f"{namespace}/{secret_name}"
+        # How preflight messages name the Secret: its generated name is not known before.
+        self._label = f"{namespace}/{name}"
 
     def _write(self, name: str, secret_type: str, string_data: pulumi.Input[Any]) -> None:
-        k8s.core.v1.Secret(
+        secret = k8s.core.v1.Secret(
             f"{name}-secret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=self.secret_name, namespace=self._namespace, labels=LABELS
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=self._namespace, labels=LABELS),
             type=secret_type,
             string_data=string_data,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.secret_name = secret.metadata.apply(lambda metadata: str(metadata.name))
+        self.namespaced_name = pulumi.Output.concat(self._namespace, "/", self.secret_name)
         self.register_outputs(
             {"secret_name": self.secret_name, "namespaced_name": self.namespaced_name}
         )
@@ -80,7 +87,7 @@ class _CheckedSecret(pulumi.ComponentResource):
         even when empty, so that it fails."""
         entries = {}
         if ca_bundle or bundle_required:
-            check_ca_bundle(self.namespaced_name, bundle_pem=ca_bundle or "")
+            check_ca_bundle(self._label, bundle_pem=ca_bundle or "")
             entries["ca.crt"] = ca_bundle or ""
         if crl:
             entries["ca.crl"] = crl
@@ -98,14 +105,14 @@ class TlsSecret(_CheckedSecret):
     def __init__(
         self, name: str, args: TlsSecretArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mtls:index:TlsSecret", name, args["namespace"], args["secret_name"], opts)
+        super().__init__("mtls:index:TlsSecret", name, args["namespace"], opts)
         hosts = list(args["hosts"])
 
         def checked(values: list[str | None]) -> dict[str, str]:
             chain, key, trust, ca_bundle, crl = values
             assert chain is not None and key is not None and trust is not None
             check_server_tls(
-                self.namespaced_name,
+                self._label,
                 chain_pem=chain,
                 private_key_pem=key,
                 trust_bundle_pem=trust,
@@ -134,9 +141,7 @@ class CaSecretArgs(TypedDict):
     """Arguments of `CaSecret`."""
 
     namespace: str
-    """Namespace of the Secret."""
-    secret_name: str
-    """Name of the Secret."""
+    """Namespace of the Secret (its name is generated: see `secret_name`)."""
     ca_bundle_pem: pulumi.Input[str]
     """`ca.crt`: the CA certificates that verify clients (during a rotation, old and new)."""
     crl_pem: NotRequired[pulumi.Input[str] | None]
@@ -153,7 +158,7 @@ class CaSecret(_CheckedSecret):
     def __init__(
         self, name: str, args: CaSecretArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mtls:index:CaSecret", name, args["namespace"], args["secret_name"], opts)
+        super().__init__("mtls:index:CaSecret", name, args["namespace"], opts)
 
         def checked(values: list[str | None]) -> dict[str, str]:
             bundle, crl = values
@@ -166,8 +171,7 @@ class CaSecret(_CheckedSecret):
         )
 
 
-def _validate_names(component: str, namespace: object, secret_name: object) -> None:
+def _validate_namespace(component: str, namespace: object) -> None:
     problems = Problems(f"invalid arguments for {component}")
     problems.check_text("namespace", namespace, formats.dns_label)
-    problems.check_text("secret_name", secret_name, formats.dns_subdomain)
     problems.raise_if_any()

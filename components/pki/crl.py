@@ -27,10 +27,15 @@ from pulumi.dynamic import (
     DiffResult,
     UpdateResult,
 )
-from pulumi.runtime.rpc import UNKNOWN  # what a dynamic provider sees for unknown values
 
 from components.formats import MAX_SERIAL_NUMBER
-from components.pki.dynamic_values import ClockedProvider, rfc3339, whole_number, window_fits
+from components.pki.dynamic_values import (
+    ClockedProvider,
+    is_unknown,
+    rfc3339,
+    whole_number,
+    window_fits,
+)
 
 REASONS: dict[str, x509.ReasonFlags] = {
     flag.value: flag for flag in x509.ReasonFlags if flag is not x509.ReasonFlags.remove_from_crl
@@ -53,13 +58,13 @@ class CrlProvider(ClockedProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         issuer = news.get("issuer_certificate_pem")
-        if issuer == UNKNOWN or issuer is None:
+        if issuer is None or is_unknown(issuer):
             # The issuing CA itself is being created or replaced in this update.
             return DiffResult(changes=True, replaces=["issuer_certificate_pem"])
         if _fingerprint(issuer) != olds.get("issuer_fingerprint"):
             # A new issuer starts a new CRL sequence: replace, so crl_number restarts.
             return DiffResult(changes=True, replaces=["issuer_certificate_pem"])
-        if any(news.get(key) == UNKNOWN for key in INPUTS) or _contains_unknown(
+        if any(is_unknown(news.get(key)) for key in INPUTS) or _contains_unknown(
             news.get("revoked")
         ):
             return DiffResult(changes=True, replaces=[])
@@ -176,31 +181,36 @@ def _input_problems(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     if not window_fits(news.get("validity_days"), news.get("refresh_before_days")):
         problems.append(("validity_days", "validity_days > refresh_before_days > 0 must hold"))
     revoked = news.get("revoked")
-    if revoked == UNKNOWN:
+    if is_unknown(revoked):
         return problems
     if not isinstance(revoked, list):
         return [*problems, ("revoked", "must be a list of {serial_number, reason}")]
     for index, entry in enumerate(revoked):
+        if is_unknown(entry):
+            continue
         if not isinstance(entry, Mapping):
             problems.append((f"revoked[{index}]", "must be {serial_number, reason}"))
             continue
         serial = entry.get("serial_number")
-        if serial != UNKNOWN and not (
+        if not is_unknown(serial) and not (
             isinstance(serial, str) and serial.isdigit() and 0 < int(serial) <= MAX_SERIAL_NUMBER
         ):
             problems.append(
                 (f"revoked[{index}].serial_number", f"must be a decimal serial, got {serial!r}")
             )
         reason = entry.get("reason", "unspecified")
-        if reason not in REASONS:
+        if not is_unknown(reason) and reason not in REASONS:
             problems.append((f"revoked[{index}].reason", f"must be one of {', '.join(REASONS)}"))
     return problems
 
 
 def _contains_unknown(revoked: object) -> bool:
     if not isinstance(revoked, list):
-        return revoked == UNKNOWN
-    return any(not isinstance(entry, Mapping) or UNKNOWN in entry.values() for entry in revoked)
+        return is_unknown(revoked)
+    return any(
+        not isinstance(entry, Mapping) or any(is_unknown(value) for value in entry.values())
+        for entry in revoked
+    )
 
 
 def _fingerprint(certificate_pem: str) -> str:

@@ -13,7 +13,8 @@ from types import FunctionType
 from typing import Any, cast
 
 from pulumi.dynamic import ResourceProvider
-from pulumi.runtime.rpc import UNKNOWN  # what a dynamic provider sees for unknown values
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 
 
 def utc_now() -> datetime:
@@ -22,6 +23,17 @@ def utc_now() -> datetime:
 
 def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def is_unknown(value: object) -> bool:
+    """Whether a value is not known yet (during a preview, an output of a resource that the
+    same update creates or replaces).
+
+    The provider host hands `check` and `diff` such values as `pulumi.output.Unknown` objects
+    (it deserializes with keep_unknowns); elsewhere they travel as the `UNKNOWN` sentinel
+    string. Both mean the same.
+    """
+    return isinstance(value, Unknown) or value == UNKNOWN
 
 
 def whole_number(value: object) -> int:
@@ -33,7 +45,7 @@ def whole_number(value: object) -> int:
 def window_fits(lifetime_days: object, window_days: object) -> bool:
     """Whether a window before the end of a lifetime, both in whole days, satisfies
     lifetime > window > 0. Values not known yet (during a preview) pass."""
-    if UNKNOWN in (lifetime_days, window_days):
+    if is_unknown(lifetime_days) or is_unknown(window_days):
         return True
     return (
         _is_whole(lifetime_days) and _is_whole(window_days) and 0 < window_days < lifetime_days  # type: ignore[operator]

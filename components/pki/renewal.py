@@ -23,10 +23,10 @@ from pulumi.dynamic import (
     DiffResult,
     UpdateResult,
 )
-from pulumi.runtime.rpc import UNKNOWN
 
 from components.pki.dynamic_values import (
     ClockedProvider,
+    is_unknown,
     rfc3339,
     undo_nested_pickler_patches,
     whole_number,
@@ -53,7 +53,7 @@ class RenewalProvider(ClockedProvider):
         )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if any(news.get(key) == UNKNOWN for key in INPUTS):
+        if any(is_unknown(news.get(key)) for key in INPUTS):
             return DiffResult(changes=True, replaces=[])
         changed = any(whole_number(news[key]) != whole_number(olds.get(key)) for key in INPUTS)
         due = self.clock() >= datetime.fromisoformat(str(olds["renew_at"]))

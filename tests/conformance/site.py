@@ -12,8 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from components.check import Probe, ProbeResult, Response, request, run_probe
-from tests.conformance.echo import echo_upstream
-from tests.conformance.nginx import free_port, render_server, running_nginx
+from localkube.nginx import serving
 from tests.kubernetes_manifests import CONFIG_MAP_PATCH, secrets_by_name, the_ingress
 from tests.mock_runtime import MockRuntime
 
@@ -130,18 +129,15 @@ def serve(
     annotation_overrides: Mapping[str, str | None] | None = None,
     secret_overrides: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Iterator[LiveSite]:
-    with tempfile.TemporaryDirectory(prefix="mtls-nginx-") as scratch, echo_upstream() as upstream:
-        directory = Path(scratch)
-        port = free_port()
-        site = render_server(
+    with (
+        tempfile.TemporaryDirectory(prefix="mtls-nginx-") as scratch,
+        serving(
             ingress=declared.ingress,
             secrets=declared.secrets,
             controller_data=declared.controller_data,
-            directory=directory,
-            port=port,
-            upstream=upstream,
+            directory=Path(scratch),
             annotation_overrides=annotation_overrides,
             secret_overrides=secret_overrides,
-        )
-        with running_nginx(directory, site, port):
-            yield LiveSite(directory, site.host, port, declared.outputs["serverCaCertificate"])
+        ) as (site, port),
+    ):
+        yield LiveSite(Path(scratch), site.host, port, declared.outputs["serverCaCertificate"])

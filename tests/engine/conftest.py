@@ -1,5 +1,6 @@
-"""The real Pulumi engine: the CLI and language host built by toolchain/build.sh, a local
-file backend and a throwaway PULUMI_HOME under the test's temporary directory."""
+"""The real Pulumi engine: the CLI, language host and provider plugins built by
+toolchain/build.sh, a local file backend and a throwaway PULUMI_HOME under the test's temporary
+directory; and a local Kubernetes control plane (localkube) to deploy to."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from localkube.cluster import LocalCluster
+from localkube.objects import IngressStatusWriter, install_ingress_nginx
 from tests.mock_runtime import PROJECT_DIR
 
 # For local state only: it encrypts the stack's secrets in the test's own file backend.
@@ -39,9 +42,12 @@ class Engine:
     program: Path
     environment: dict[str, str]
 
-    def run(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *arguments: str, check: bool = True, wrapper: Sequence[str] = ()
+    ) -> subprocess.CompletedProcess[str]:
+        """`pulumi ARGUMENTS` (run by `wrapper`, such as faketime, when given)."""
         completed = subprocess.run(
-            ["pulumi", "--non-interactive", *arguments],
+            [*wrapper, "pulumi", "--non-interactive", *arguments],
             cwd=self.program,
             env=self.environment,
             capture_output=True,
@@ -61,29 +67,65 @@ class Engine:
         return result
 
 
+def new_engine(root: Path, program: Path, stack: str, **environment: str) -> Engine:
+    """An engine for `program` (already in `root`), with its own state, home and stack."""
+    (root / "state").mkdir()
+    engine = Engine(
+        program,
+        {
+            **os.environ,
+            "PATH": f"{toolchain_bin()}{os.pathsep}{os.environ['PATH']}",
+            "PULUMI_HOME": str(root / "home"),
+            "PULUMI_BACKEND_URL": f"file://{root / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE": LOCAL_PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            # The program lives outside the project; the components come from the checkout,
+            # both in the program and in the dynamic provider processes that unpickle them.
+            "PYTHONPATH": str(PROJECT_DIR),
+            **environment,
+        },
+    )
+    subprocess.run(
+        ["bash", str(PROJECT_DIR / "toolchain" / "install-plugins.sh")],
+        env=engine.environment,
+        capture_output=True,
+        check=True,
+    )
+    engine.run("stack", "init", stack)
+    return engine
+
+
+def copy_program(source: Path, destination: Path) -> Path:
+    """A copy of a Python program whose Pulumi.yaml uses the project's virtualenv."""
+    shutil.copytree(source, destination, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    manifest = destination / "Pulumi.yaml"
+    text = manifest.read_text().replace("VIRTUALENV", str(PROJECT_DIR / ".venv"))
+    manifest.write_text(text.replace("virtualenv: .venv", f"virtualenv: {PROJECT_DIR / '.venv'}"))
+    return destination
+
+
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    bin_directory = toolchain_bin()
     root = tmp_path_factory.mktemp("engine")
-    program = root / "program"
-    shutil.copytree(Path(__file__).with_name("revocation_program"), program)
-    manifest = program / "Pulumi.yaml"
-    manifest.write_text(manifest.read_text().replace("VIRTUALENV", str(PROJECT_DIR / ".venv")))
-    (root / "state").mkdir()
-    environment = {
-        **os.environ,
-        "PATH": f"{bin_directory}{os.pathsep}{os.environ['PATH']}",
-        "PULUMI_HOME": str(root / "home"),
-        "PULUMI_BACKEND_URL": f"file://{root / 'state'}",
-        "PULUMI_CONFIG_PASSPHRASE": LOCAL_PASSPHRASE,
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        # The program lives outside the project; the components come from the checkout, both
-        # in the program and in the dynamic provider process that unpickles RevocationList.
-        "PYTHONPATH": str(PROJECT_DIR),
-    }
-    engine = Engine(program, environment)
-    engine.run("stack", "init", "test")
+    program = copy_program(Path(__file__).with_name("revocation_program"), root / "program")
+    engine = new_engine(root, program, "test")
     yield engine
     engine.run("destroy", "--yes", "--skip-preview", check=False)
     engine.run("stack", "rm", "--yes", "--force", check=False)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """etcd, kube-apiserver and kube-controller-manager on 127.0.0.1, with what the
+    ingress-nginx chart creates and a writer of Ingress load-balancer status."""
+    local = LocalCluster(toolchain_bin(), tmp_path_factory.mktemp("cluster"))
+    try:
+        local.start()
+        install_ingress_nginx(local.client())
+        writer = IngressStatusWriter(local.client())
+        writer.start()
+        yield local
+        writer.stop()
+    finally:
+        local.stop()

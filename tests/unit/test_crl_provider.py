@@ -9,8 +9,10 @@ import pytest
 from cryptography import x509
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 
-from components.pki.crl import UNKNOWN, CrlProvider
+from components.pki.crl import CrlProvider
 from tests.fixed_clock import FixedClock
 from tests.pki_material import Authority, make_authority
 
@@ -146,20 +148,36 @@ def test_a_new_issuer_replaces_the_list_and_restarts_its_number(authority: Autho
     assert _crl(replacement).is_signature_valid(other.certificate.public_key())
 
 
-def test_unknown_issuer_during_preview_means_replacement(authority: Authority) -> None:
+# The engine's wire sentinel, and the object the provider host turns it into for check and diff.
+UNKNOWNS = pytest.mark.parametrize("unknown", [UNKNOWN, Unknown()], ids=["sentinel", "object"])
+
+
+@UNKNOWNS
+def test_unknown_issuer_during_preview_means_replacement(
+    authority: Authority, unknown: object
+) -> None:
     provider = CrlProvider(FixedClock(START))
     outs = provider.create(_props(authority, {})).outs
-    news = _props(authority, {}, issuer_certificate_pem=UNKNOWN)
+    news = _props(authority, {}, issuer_certificate_pem=unknown)
     assert provider.diff("crl", outs, news).replaces == ["issuer_certificate_pem"]
 
 
-def test_unknown_serial_during_preview_is_a_change(authority: Authority) -> None:
+@UNKNOWNS
+def test_unknown_serial_during_preview_is_a_change(authority: Authority, unknown: object) -> None:
     provider = CrlProvider(FixedClock(START))
     outs = provider.create(_props(authority, {})).outs
     news = _props(authority, {}) | {
-        "revoked": [{"serial_number": UNKNOWN, "reason": "unspecified"}]
+        "revoked": [{"serial_number": unknown, "reason": "unspecified"}]
     }
     assert provider.diff("crl", outs, news).changes is True
+
+
+@UNKNOWNS
+def test_unknown_serial_during_preview_passes_check(authority: Authority, unknown: object) -> None:
+    news = _props(authority, {}) | {
+        "revoked": [{"serial_number": unknown, "reason": "superseded"}, unknown]
+    }
+    assert CrlProvider(FixedClock(START)).check({}, news).failures == []
 
 
 def test_numbers_that_arrive_as_floats_are_accepted(authority: Authority) -> None:

@@ -16,6 +16,7 @@ import grpc
 import pytest
 from cryptography import x509
 from google.protobuf import struct_pb2
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
@@ -144,6 +145,36 @@ def test_invalid_inputs_fail_the_check_in_the_provider_host(
         provider_pb2.CheckRequest(urn=URN, olds=_struct({}), news=_struct(bad))
     )
     assert [failure.property for failure in checked.failures] == ["validity_days"]
+
+
+def test_preview_of_a_new_revocation_passes_check_and_diffs_as_a_change(
+    registered_props: dict[str, Any], provider_host: provider_pb2_grpc.ResourceProviderStub
+) -> None:
+    # During a preview the serial of a certificate created in the same update is unknown; the
+    # host hands it to check and diff as a pulumi.output.Unknown object.
+    checked = provider_host.Check(
+        provider_pb2.CheckRequest(urn=URN, olds=_struct({}), news=_struct(registered_props))
+    )
+    created = provider_host.Create(provider_pb2.CreateRequest(urn=URN, properties=checked.inputs))
+    pending = registered_props | {
+        "revoked": [
+            *registered_props["revoked"],
+            {"serial_number": rpc.UNKNOWN, "reason": "unspecified"},
+        ]
+    }
+    rechecked = provider_host.Check(
+        provider_pb2.CheckRequest(urn=URN, olds=created.properties, news=_struct(pending))
+    )
+    assert list(rechecked.failures) == []
+    pending_serial = rpc.deserialize_properties(rechecked.inputs, keep_unknowns=True)["revoked"][1]
+    assert isinstance(pending_serial["serial_number"], Unknown)
+    changed = provider_host.Diff(
+        provider_pb2.DiffRequest(
+            id=created.id, urn=URN, olds=created.properties, news=rechecked.inputs
+        )
+    )
+    assert changed.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(changed.replaces) == []
 
 
 RENEWAL_URN = "urn:pulumi:dev::mtls-ingress::pulumi-python:dynamic/mtls:RenewalSchedule::r"

@@ -16,7 +16,8 @@ from tests.kubernetes_manifests import (
     KUBERNETES_VERSION,
     SECRET,
     kubernetes_registrations,
-    secrets_by_name,
+    name_of,
+    secrets_by_role,
     the_ingress,
 )
 from tests.layered_pki import declare_layered
@@ -48,14 +49,14 @@ def _run(mocks: MockRuntime, config: dict[str, Any]) -> dict[str, Any]:
 
 def test_http_mode_declares_tls_and_client_ca_secrets(mocks: MockRuntime) -> None:
     outputs = _run(mocks, _config("HTTP"))
-    secrets = secrets_by_name(mocks.emulator)
-    assert set(secrets) == {"payments-api-tls", "payments-api-client-ca"}
-    tls = secrets["payments-api-tls"]
+    secrets = secrets_by_role(mocks.emulator)
+    assert set(secrets) == {"server-tls", "client-ca-bundle"}
+    tls = secrets["server-tls"]
     assert tls["type"] == "kubernetes.io/tls"
     assert set(tls["stringData"]) == {"tls.crt", "tls.key"}
     assert tls["stringData"]["tls.crt"] == outputs["serverCertificateChain"]
     assert "PRIVATE KEY" in tls["stringData"]["tls.key"]
-    client_ca = secrets["payments-api-client-ca"]
+    client_ca = secrets["client-ca-bundle"]
     assert client_ca["type"] == "Opaque"
     assert client_ca["stringData"] == {
         "ca.crt": outputs["clientCaBundle"],
@@ -71,11 +72,12 @@ def test_secret_data_is_registered_as_secret(mocks: MockRuntime) -> None:
 
 def test_http_mode_ingress_carries_the_auth_tls_annotations(mocks: MockRuntime) -> None:
     outputs = _run(mocks, _config("HTTP"))
+    secrets = secrets_by_role(mocks.emulator)
     ingress = the_ingress(mocks.emulator)
     assert ingress["metadata"]["name"] == "payments-api"
     assert ingress["metadata"]["namespace"] == "payments"
     assert ingress["metadata"]["annotations"] == {
-        P + "auth-tls-secret": "payments/payments-api-client-ca",
+        P + "auth-tls-secret": name_of(secrets["client-ca-bundle"]),
         P + "auth-tls-verify-client": "on",
         P + "auth-tls-verify-depth": "1",
         P + "auth-tls-pass-certificate-to-upstream": "true",
@@ -84,7 +86,10 @@ def test_http_mode_ingress_carries_the_auth_tls_annotations(mocks: MockRuntime) 
     spec = ingress["spec"]
     assert spec["ingressClassName"] == "nginx"
     assert spec["tls"] == [
-        {"hosts": ["api.payments.example.com"], "secretName": "payments-api-tls"}
+        {
+            "hosts": ["api.payments.example.com"],
+            "secretName": secrets["server-tls"]["metadata"]["name"],
+        }
     ]
     (rule,) = spec["rules"]
     assert rule["host"] == "api.payments.example.com"
@@ -144,9 +149,9 @@ def test_passthrough_mode_leaves_tls_to_the_backend(
     ingress = the_ingress(mocks.emulator)
     assert ingress["metadata"]["annotations"] == {P + "ssl-passthrough": "true"}
     assert "tls" not in ingress["spec"]
-    secrets = secrets_by_name(mocks.emulator)
-    assert set(secrets) == {"payments-api-backend-tls"}
-    data = secrets["payments-api-backend-tls"]["stringData"]
+    secrets = secrets_by_role(mocks.emulator)
+    assert set(secrets) == {"backend-tls"}
+    data = secrets["backend-tls"]["stringData"]
     assert set(data) == {"tls.crt", "tls.key", "ca.crt", "ca.crl"}
     assert data["tls.crt"] == outputs["serverCertificateChain"]
     assert data["ca.crt"] == outputs["clientCaBundle"]
@@ -156,29 +161,24 @@ def test_passthrough_mode_leaves_tls_to_the_backend(
 
 def test_https_mode_re_encrypts_to_a_verified_backend(mocks: MockRuntime) -> None:
     outputs = _run(mocks, _config("HTTPS"))
+    secrets = secrets_by_role(mocks.emulator)
     annotations = the_ingress(mocks.emulator)["metadata"]["annotations"]
     assert {k: v for k, v in annotations.items() if "auth-tls" not in k} == {
         P + "backend-protocol": "HTTPS",
-        P + "proxy-ssl-secret": "payments/payments-api-upstream-tls",
+        P + "proxy-ssl-secret": name_of(secrets["upstream-tls"]),
         P + "proxy-ssl-verify": "on",
         P + "proxy-ssl-verify-depth": "1",
         P + "proxy-ssl-name": "payments-api.payments.svc",
         P + "proxy-ssl-server-name": "on",
         P + "proxy-ssl-protocols": "TLSv1.2 TLSv1.3",
     }
-    secrets = secrets_by_name(mocks.emulator)
-    assert set(secrets) == {
-        "payments-api-tls",
-        "payments-api-client-ca",
-        "payments-api-backend-tls",
-        "payments-api-upstream-tls",
-    }
-    backend = secrets["payments-api-backend-tls"]["stringData"]
+    assert set(secrets) == {"server-tls", "client-ca-bundle", "backend-tls", "upstream-tls"}
+    backend = secrets["backend-tls"]["stringData"]
     assert set(backend) == {"tls.crt", "tls.key"}
     verify_server_chain(
         backend["tls.crt"], outputs["serverCaCertificate"], "payments-api.payments.svc"
     )
-    upstream = secrets["payments-api-upstream-tls"]
+    upstream = secrets["upstream-tls"]
     assert upstream["type"] == "Opaque"
     assert upstream["stringData"] == {"ca.crt": outputs["serverCaCertificate"]}
 
@@ -187,8 +187,8 @@ def test_https_mode_with_a_client_certificate_for_the_backend(mocks: MockRuntime
     config = _config("HTTPS")
     config["ingress"]["backend"]["clientCertificate"] = True
     outputs = _run(mocks, config)
-    secrets = secrets_by_name(mocks.emulator)
-    upstream = secrets["payments-api-upstream-tls"]
+    secrets = secrets_by_role(mocks.emulator)
+    upstream = secrets["upstream-tls"]
     assert upstream["type"] == "kubernetes.io/tls"
     assert set(upstream["stringData"]) == {"tls.crt", "tls.key", "ca.crt"}
     nginx_identity = certificates(upstream["stringData"]["tls.crt"])[0]
@@ -196,10 +196,7 @@ def test_https_mode_with_a_client_certificate_for_the_backend(mocks: MockRuntime
         nginx_identity, common_name_="ingress-nginx.ingress-nginx", organization=None
     )
     # The backend verifies nginx against the server CA.
-    assert (
-        secrets["payments-api-backend-tls"]["stringData"]["ca.crt"]
-        == outputs["serverCaCertificate"]
-    )
+    assert secrets["backend-tls"]["stringData"]["ca.crt"] == outputs["serverCaCertificate"]
 
 
 def test_controller_config_map_is_patched_with_hardened_defaults(mocks: MockRuntime) -> None:

@@ -138,7 +138,6 @@ def test_tls_secret_refuses_a_mismatched_key(mocks: MockRuntime, material: dict[
                 "tls",
                 {
                     "namespace": "apps",
-                    "secret_name": "app-tls",
                     "certificate_chain_pem": material["chain"],
                     "private_key_pem": material["other_key"],
                     "trust_bundle_pem": material["ca"],
@@ -151,9 +150,5 @@ def test_tls_secret_refuses_a_mismatched_key(mocks: MockRuntime, material: dict[
 
 def test_ca_secret_refuses_an_empty_bundle(mocks: MockRuntime) -> None:
     with pytest.raises(pulumi.RunError, match="holds no PEM certificate"):
-        mocks.run(
-            lambda: CaSecret(
-                "ca", {"namespace": "apps", "secret_name": "app-client-ca", "ca_bundle_pem": ""}
-            )
-        )
+        mocks.run(lambda: CaSecret("ca", {"namespace": "apps", "ca_bundle_pem": ""}))
     assert mocks.emulator.of_type("kubernetes:core/v1:Secret") == []

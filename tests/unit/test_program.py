@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from tests.kubernetes_manifests import secrets_by_name
 from tests.mock_runtime import MockRuntime
 from tests.stack_configs import dev_config, minimal_config
 from tests.x509_assertions import (
@@ -22,6 +23,7 @@ from tests.x509_assertions import (
 
 EXPORTS = {
     "ingressUrl",
+    "secretNames",
     "clientCrl",
     "clientCrlNextUpdate",
     "serverCaCertificate",
@@ -48,6 +50,16 @@ def test_dev_stack_exports_every_documented_output(mocks: MockRuntime) -> None:
     assert set(outputs["revokedClientSerials"]) == {"legacy-batch"}
     for client in outputs["clientCertificates"].values():
         assert set(client) == {"certificate", "chain", "serialNumber", "expiresAt", "renewAt"}
+
+
+def test_secret_names_are_exported_as_generated(mocks: MockRuntime) -> None:
+    outputs = _resolved(mocks, dev_config())
+    names = outputs["secretNames"]
+    assert set(names) == {"serverTls", "clientCa"}
+    assert names["serverTls"].startswith("mtls-ingress-server-tls-secret-")
+    assert names["clientCa"].startswith("mtls-ingress-client-ca-bundle-secret-")
+    declared = {secret["metadata"]["name"] for secret in secrets_by_name(mocks.emulator).values()}
+    assert declared == set(names.values())
 
 
 def test_dev_stack_server_chain_verifies_for_its_host(mocks: MockRuntime) -> None:

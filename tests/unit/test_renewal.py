@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 
 from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
-from components.pki.renewal import UNKNOWN, RenewalProvider
+from components.pki.renewal import RenewalProvider
 from tests.fixed_clock import FixedClock
 from tests.mock_runtime import MockRuntime
 
@@ -58,10 +60,13 @@ def test_generation_arriving_as_a_float_still_increments() -> None:
     assert provider.update("r", outs, _props()).outs["generation"] == 5
 
 
-def test_unknown_lifetime_during_preview_is_a_change() -> None:
+@pytest.mark.parametrize("unknown", [UNKNOWN, Unknown()], ids=["sentinel", "object"])
+def test_unknown_lifetime_during_preview_is_a_change(unknown: object) -> None:
     provider = RenewalProvider(FixedClock(START))
     outs = provider.create(_props()).outs
-    assert provider.diff("r", outs, {"validity_days": UNKNOWN, "renew_before_days": 30}).changes
+    news = {"validity_days": unknown, "renew_before_days": 30}
+    assert provider.check({}, news).failures == []
+    assert provider.diff("r", outs, news).changes
 
 
 @pytest.mark.parametrize(("validity", "renew_before"), [(30, 30), (30, 0), (30.5, 7)])

@@ -1,4 +1,5 @@
-"""nginx configured as ingress-nginx v1.15 configures it for an Ingress and its Secrets.
+"""nginx configured as ingress-nginx v1.15 configures it for an Ingress and its Secrets: what
+the conformance tests probe, and what serves the local stack of `make up`.
 
 `render_server` follows rootfs/etc/nginx/template/nginx.tmpl of ingress-nginx: the TLS key
 pair of the Ingress's TLS Secret in one PEM file, and, when `auth-tls-secret` names a Secret
@@ -23,6 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from localkube.echo import echo_upstream
+from localkube.processes import free_port, stop_process
 
 PREFIX = "nginx.ingress.kubernetes.io/"
 
@@ -143,12 +147,6 @@ def _write(path: Path, content: str) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def nginx_binary() -> str:
     found = shutil.which("nginx") or next(
         (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(path).exists()), None
@@ -225,12 +223,36 @@ http {{
         _wait_for_port(port, process)
         yield RunningNginx(process.pid, error_log)
     finally:
-        process.send_signal(signal.SIGQUIT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        # SIGQUIT: nginx's graceful shutdown.
+        stop_process(process, signal.SIGQUIT, timeout=10)
+
+
+@contextmanager
+def serving(
+    *,
+    ingress: Mapping[str, Any],
+    secrets: Mapping[str, Mapping[str, Any]],
+    controller_data: Mapping[str, str],
+    directory: Path,
+    annotation_overrides: Mapping[str, str | None] | None = None,
+    secret_overrides: Mapping[str, Mapping[str, str]] | None = None,
+) -> Iterator[tuple[Site, int]]:
+    """nginx on a free loopback port serving `ingress` as ingress-nginx would, in front of an
+    upstream that answers with the request headers it got; yields the site and the port."""
+    port = free_port()
+    with echo_upstream() as upstream:
+        site = render_server(
+            ingress=ingress,
+            secrets=secrets,
+            controller_data=controller_data,
+            directory=directory,
+            port=port,
+            upstream=upstream,
+            annotation_overrides=annotation_overrides,
+            secret_overrides=secret_overrides,
+        )
+        with running_nginx(directory, site, port):
+            yield site, port
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:

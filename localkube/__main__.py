@@ -1,0 +1,194 @@
+"""Deploys the `local` stack to a throwaway cluster on this machine and checks that it enforces
+mutual TLS: `python -m localkube` (what `make up` runs when there is no cluster to deploy to).
+
+1. builds the engine, its plugins and the control plane (toolchain/build.sh; cached);
+2. starts etcd, kube-apiserver and kube-controller-manager on 127.0.0.1, with what the
+   ingress-nginx chart creates and the backend Service of `Pulumi.local.yaml`;
+3. `pulumi up` of the `local` stack into a file backend in the run's folder;
+4. reads the Ingress and its Secrets back from the API server, serves them with nginx as
+   ingress-nginx v1.15 would, and runs `python -m components.check` against it;
+5. stops everything and removes the folder (`--keep` leaves the folder, with the state, the
+   kubeconfig and the logs).
+
+The stack's secrets are encrypted with a passphrase that is written here, so it protects
+nothing: the state is thrown away with the cluster it describes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from localkube.cluster import LocalCluster
+from localkube.nginx import serving
+from localkube.objects import (
+    IngressStatusWriter,
+    install_backend,
+    install_ingress_nginx,
+    read_served,
+)
+from localkube.state import key_pair
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+STACK = "local"
+# Throwaway: it encrypts the secrets of a state that is deleted at the end of the run.
+LOCAL_PASSPHRASE = "mtls-ingress-local-only"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localkube", description=__doc__.split("\n")[0])
+    parser.add_argument("--keep", action="store_true", help="keep the run's folder")
+    arguments = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="mtls-ingress-local-"))
+    bin_directory = _toolchain()
+    cluster = LocalCluster(bin_directory, folder / "cluster")
+    writer: IngressStatusWriter | None = None
+    try:
+        _say(f"starting a local Kubernetes API server in {folder}")
+        cluster.start()
+        client = cluster.client()
+        install_ingress_nginx(client)
+        writer = IngressStatusWriter(client)
+        writer.start()
+
+        environment = _engine_environment(bin_directory, folder, cluster)
+        _pulumi(environment, "stack", "init", STACK)
+        config = _stack_config(environment)
+        namespace = config["namespace"]
+        backend = config["ingress"]["backend"]
+        install_backend(client, namespace, backend["service"], int(backend["port"]))
+        _say(f"deploying stack {STACK} to {cluster.server}")
+        _pulumi(environment, "up", "--yes", "--stack", STACK)
+
+        ingress_name = config["ingress"].get("name", backend["service"])
+        ingress, secrets, controller_data = read_served(client, namespace, ingress_name)
+        return _check_served(environment, folder, ingress, secrets, controller_data)
+    finally:
+        if writer is not None:
+            writer.stop()
+        cluster.stop()
+        if arguments.keep:
+            _say(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_served(
+    environment: Mapping[str, str],
+    folder: Path,
+    ingress: Mapping[str, Any],
+    secrets: Mapping[str, Mapping[str, Any]],
+    controller_data: Mapping[str, str],
+) -> int:
+    """Serves what was deployed with nginx and checks it as a client would."""
+    nginx_folder = folder / "nginx"
+    nginx_folder.mkdir()
+    with serving(
+        ingress=ingress, secrets=secrets, controller_data=controller_data, directory=nginx_folder
+    ) as (_site, port):
+        _say(f"serving the deployed Ingress and Secrets with nginx on 127.0.0.1:{port}")
+        checked = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "components.check",
+                "--stack",
+                STACK,
+                "--connect-to",
+                f"127.0.0.1:{port}",
+                *_revoked_clients(environment, folder / "revoked"),
+            ],
+            cwd=PROJECT_DIR,
+            env=dict(environment),
+            check=False,
+        )
+    return checked.returncode
+
+
+def _revoked_clients(environment: Mapping[str, str], folder: Path) -> list[str]:
+    """`--revoked CERT KEY` for each revoked client, from the state: the stack does not export
+    their keys, but the check should see them refused too."""
+    revoked = json.loads(
+        _pulumi_output(environment, "stack", "output", "revokedClientSerials", "--json")
+    )
+    exported = _pulumi_output(environment, "stack", "export", "--show-secrets")
+    folder.mkdir(mode=0o700)
+    arguments = []
+    for name in revoked:
+        certificate, key = key_pair(exported, f"mtls-ingress-client-{name}")
+        certificate_file, key_file = folder / f"{name}.crt", folder / f"{name}.key"
+        certificate_file.write_text(certificate)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        arguments += ["--revoked", str(certificate_file), str(key_file)]
+    return arguments
+
+
+def _toolchain() -> Path:
+    completed = subprocess.run(
+        ["bash", str(PROJECT_DIR / "toolchain" / "build.sh")],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    return Path(completed.stdout.strip().splitlines()[-1])
+
+
+def _engine_environment(bin_directory: Path, folder: Path, cluster: LocalCluster) -> dict[str, str]:
+    (folder / "state").mkdir()
+    return {
+        **os.environ,
+        "PATH": f"{bin_directory}{os.pathsep}{os.environ['PATH']}",
+        "PULUMI_BACKEND_URL": f"file://{folder / 'state'}",
+        "PULUMI_CONFIG_PASSPHRASE": LOCAL_PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "KUBECONFIG": str(cluster.kubeconfig),
+    }
+
+
+def _stack_config(environment: Mapping[str, str]) -> dict[str, Any]:
+    """The stack's `mtls-ingress:` config as the engine reads it, objects decoded."""
+    prefix = "mtls-ingress:"
+    return {
+        key.removeprefix(prefix): entry.get("objectValue", entry.get("value"))
+        for key, entry in json.loads(_pulumi_output(environment, "config", "--json")).items()
+        if key.startswith(prefix)
+    }
+
+
+def _pulumi_output(environment: Mapping[str, str], *arguments: str) -> str:
+    completed = subprocess.run(
+        ["pulumi", "--non-interactive", *arguments, "--stack", STACK],
+        cwd=PROJECT_DIR,
+        env=dict(environment),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return completed.stdout
+
+
+def _pulumi(environment: Mapping[str, str], *arguments: str) -> None:
+    subprocess.run(
+        ["pulumi", "--non-interactive", *arguments],
+        cwd=PROJECT_DIR,
+        env=dict(environment),
+        check=True,
+    )
+
+
+def _say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Reading a deployed stack back: its objects from the API server, its state from the engine,
+the steps of a preview, and a watch on Secrets while an update runs."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from localkube.cluster import ApiClient
+from localkube.objects import read_served
+from localkube.state import key_pair
+from tests.conformance.site import Declared
+from tests.engine.conftest import Engine
+
+SECRET = "kubernetes:core/v1:Secret"
+
+
+def preview_steps(engine: Engine, *arguments: str) -> list[tuple[str, str, str]]:
+    """(operation, type, name) of every step of `pulumi preview` that is not "same"."""
+    preview: dict[str, Any] = json.loads(engine.run("preview", "--json", *arguments).stdout)
+    return sorted(
+        (step["op"], step["urn"].rsplit("::", 2)[1].split("$")[-1], step["urn"].rsplit("::", 1)[1])
+        for step in preview["steps"]
+        if step["op"] != "same"
+    )
+
+
+def exported_state(engine: Engine) -> str:
+    return engine.run("stack", "export", "--show-secrets").stdout
+
+
+def live_declared(client: ApiClient, engine: Engine, namespace: str, ingress: str) -> Declared:
+    """The deployed objects, read back from the API server, as the conformance site serves
+    them."""
+    outputs = json.loads(engine.run("stack", "output", "--json", "--show-secrets").stdout)
+    exported = exported_state(engine)
+    served_ingress, secrets, controller_data = read_served(client, namespace, ingress)
+    ca_certificate, ca_key = key_pair(exported, "mtls-ingress-client-ca")
+    return Declared(
+        ingress=served_ingress,
+        secrets=secrets,
+        controller_data=controller_data,
+        outputs=outputs,
+        client_ca_certificate_pem=ca_certificate,
+        client_ca_private_key_pem=ca_key,
+        revoked_clients={
+            name: key_pair(exported, f"mtls-ingress-client-{name}")
+            for name in outputs["revokedClientSerials"]
+        },
+    )
+
+
+@dataclass
+class Watch:
+    """Every event of a watch: (type, name, resourceVersion, object)."""
+
+    objects: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def names(self, event_type: str) -> set[str]:
+        return {name for kind, name, _, _ in self.objects if kind == event_type}
+
+
+@contextmanager
+def watching(client: ApiClient, collection: str) -> Iterator[Watch]:
+    """Watches a collection (`/api/v1/namespaces/x/secrets`) from now until the block ends."""
+    version = client.get(collection)["metadata"]["resourceVersion"]
+    watch = Watch()
+    connection, stream = client.stream(f"{collection}?watch=true&resourceVersion={version}")
+
+    def read() -> None:
+        try:
+            for line in stream:
+                event = json.loads(line)
+                metadata = event["object"]["metadata"]
+                watch.objects.append(
+                    (event["type"], metadata["name"], metadata["resourceVersion"], event["object"])
+                )
+        except (OSError, ValueError, http.client.HTTPException):
+            return  # the connection was shut down
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        yield watch
+    finally:
+        # Events of the last moments of the update are in flight: let them arrive.
+        time.sleep(1.0)
+        assert connection.sock is not None
+        connection.sock.shutdown(socket.SHUT_RDWR)
+        reader.join(timeout=10)
+        connection.close()
+
+
+def watching_secrets(client: ApiClient, namespace: str) -> AbstractContextManager[Watch]:
+    return watching(client, f"/api/v1/namespaces/{namespace}/secrets")

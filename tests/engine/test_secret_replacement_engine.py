@@ -1,0 +1,93 @@
+"""The components in a stack whose Kubernetes provider replaces Secrets on every data change
+(no `enableSecretMutable`, the provider's default): the Ingress must never reference a Secret
+that does not exist, not even for a moment of an update.
+
+Events of the API server's watches are ordered by resourceVersion, which this single etcd
+assigns from one increasing revision."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from localkube.cluster import LocalCluster
+from localkube.objects import install_backend
+from tests.engine.conftest import Engine, copy_program, new_engine
+from tests.engine.live import watching
+from tests.engine.test_stack_engine import BACKEND
+from tests.mock_runtime import PROJECT_DIR
+
+NAMESPACE = "payments-replacing"
+AUTH_TLS_SECRET = "nginx.ingress.kubernetes.io/auth-tls-secret"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Engine]:
+    root = tmp_path_factory.mktemp("replacing")
+    source = root / "source"
+    source.mkdir()
+    for name in ("Pulumi.dev.yaml", "__main__.py"):
+        shutil.copy(PROJECT_DIR / name, source / name)
+    manifest = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    del manifest["config"]["kubernetes:enableSecretMutable"]
+    (source / "Pulumi.yaml").write_text(yaml.safe_dump(manifest))
+    program = copy_program(source, root / "program")
+    install_backend(cluster.client(), NAMESPACE, BACKEND["service"], BACKEND["port"])
+    engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
+    engine.run("config", "set", "mtls-ingress:namespace", NAMESPACE)
+    engine.run("up", "--yes", "--skip-preview")
+    yield engine
+    engine.run("destroy", "--yes", "--skip-preview", check=False)
+
+
+def _referenced(ingress: dict[str, Any]) -> set[str]:
+    names = {tls["secretName"] for tls in ingress["spec"].get("tls", [])}
+    reference = ingress["metadata"].get("annotations", {}).get(AUTH_TLS_SECRET)
+    if reference:
+        names.add(reference.split("/", 1)[1])
+    return names
+
+
+def test_a_revocation_switches_the_ingress_to_a_new_secret_before_the_old_one_goes(
+    stack: Engine, cluster: LocalCluster
+) -> None:
+    client = cluster.client()
+    before = json.loads(stack.run("stack", "output", "secretNames", "--json").stdout)
+    stack.run("config", "set", "--path", "mtls-ingress:pki.clients[0].revoked", "true")
+    with (
+        watching(client, f"/api/v1/namespaces/{NAMESPACE}/secrets") as secrets,
+        watching(
+            client, f"/apis/networking.k8s.io/v1/namespaces/{NAMESPACE}/ingresses"
+        ) as ingresses,
+    ):
+        stack.run("up", "--yes", "--skip-preview")
+    after = json.loads(stack.run("stack", "output", "secretNames", "--json").stdout)
+
+    # Without enableSecretMutable the provider replaced the client CA Secret...
+    assert after["clientCa"] != before["clientCa"]
+    assert after["serverTls"] == before["serverTls"]
+    assert (before["clientCa"], "DELETED") in {(n, t) for t, n, _, _ in secrets.objects}
+    # ...and at no point did the Ingress name a Secret that was not there.
+    timeline = sorted(
+        [("secret", *event) for event in secrets.objects]
+        + [("ingress", *event) for event in ingresses.objects],
+        key=lambda entry: int(entry[3]),
+    )
+    existing = {before["clientCa"], before["serverTls"]}
+    referenced = {before["clientCa"], before["serverTls"]}
+    for kind, event_type, name, _version, obj in timeline:
+        if kind == "secret":
+            if event_type == "ADDED":
+                existing.add(name)
+            elif event_type == "DELETED":
+                assert name not in referenced, f"{name} deleted while the Ingress names it"
+                existing.discard(name)
+        else:
+            referenced = _referenced(obj)
+            assert referenced <= existing, f"the Ingress names {referenced - existing}"
+    assert referenced == {after["clientCa"], after["serverTls"]}
