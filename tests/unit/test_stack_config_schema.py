@@ -54,15 +54,22 @@ def test_schema_is_a_valid_json_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
 
 
-def test_dev_stack_file_names_the_schema_for_editors() -> None:
-    first_line = (PROJECT_DIR / "Pulumi.dev.yaml").read_text().splitlines()[0]
+# The stack files this project ships: the example environment and the one `make up` deploys locally.
+STACK_FILES = ["Pulumi.dev.yaml", "Pulumi.local.yaml"]
+
+
+@pytest.mark.parametrize("stack_file", STACK_FILES)
+def test_stack_file_names_the_schema_for_editors(stack_file: str) -> None:
+    first_line = (PROJECT_DIR / stack_file).read_text().splitlines()[0]
     match = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first_line)
     assert match, first_line
     assert (PROJECT_DIR / match.group(1)).resolve() == (PROJECT_DIR / SCHEMA_PATH).resolve()
 
 
-def test_dev_stack_file_is_valid() -> None:
-    assert list(VALIDATOR.iter_errors(_dev_stack_file())) == []
+@pytest.mark.parametrize("stack_file", STACK_FILES)
+def test_stack_file_is_valid(stack_file: str) -> None:
+    document = yaml.safe_load((PROJECT_DIR / stack_file).read_text())
+    assert list(VALIDATOR.iter_errors(document)) == []
 
 
 def _edit(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
