@@ -9,10 +9,10 @@ from __future__ import annotations
 import ipaddress
 import re
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
-_PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _HEX_SERIAL = re.compile(r"^0x[0-9a-fA-F]+$")
 _COLON_HEX_SERIAL = re.compile(r"^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2})+$")
 
@@ -27,14 +27,14 @@ MAX_SERIAL_NUMBER = 2**159 - 1
 
 def dns_label(value: str) -> str | None:
     """A Kubernetes namespace or object name of one label (RFC 1123)."""
-    if _DNS_LABEL.match(value):
+    if DNS_LABEL.match(value):
         return None
     return "a lowercase RFC 1123 label: a-z, 0-9 and '-', at most 63 characters"
 
 
 def service_name(value: str) -> str | None:
     """A Kubernetes Service name (RFC 1035 label: starts with a letter)."""
-    if _DNS_1035_LABEL.match(value):
+    if DNS_1035_LABEL.match(value):
         return None
     return "a lowercase RFC 1035 label starting with a letter, at most 63 characters"
 
@@ -42,7 +42,7 @@ def service_name(value: str) -> str | None:
 def dns_subdomain(value: str) -> str | None:
     """A Kubernetes object name that may contain dots (RFC 1123 subdomain)."""
     labels = value.split(".")
-    if len(value) <= 253 and all(_DNS_LABEL.match(label) for label in labels):
+    if len(value) <= 253 and all(DNS_LABEL.match(label) for label in labels):
         return None
     return "a lowercase RFC 1123 subdomain: labels of a-z, 0-9 and '-' joined by '.'"
 
@@ -75,35 +75,35 @@ def organization(value: str) -> str | None:
 
 def port_name(value: str) -> str | None:
     """A named Service port (IANA_SVC_NAME)."""
-    if len(value) <= 15 and _PORT_NAME.match(value) and "--" not in value:
+    if len(value) <= 15 and PORT_NAME.match(value) and "--" not in value:
         return None
     return "a port number or a named Service port (a-z, 0-9, '-', at most 15 characters)"
 
 
 def config_map_key(value: str) -> str | None:
-    if len(value) <= 253 and _CONFIG_MAP_KEY.match(value):
+    if len(value) <= 253 and CONFIG_MAP_KEY.match(value):
         return None
     return "a ConfigMap key: letters, digits, '-', '_' and '.'"
 
 
 # ingress-nginx v1.15, internal/ingress/annotations/authtls/main.go: `auth-tls-error-page`
 # values that do not match this are rejected together with the whole annotation group.
-_ERROR_PAGE = re.compile(
+ERROR_PAGE = re.compile(
     r"^(@[A-Za-z0-9_-]+|((https?://)?[A-Za-z0-9\-.]+(:\d+)?)?(/[A-Za-z0-9\-_.]+)*/?)$"
 )
 # ingress-nginx v1.15, internal/ingress/inspector/rules.go: paths of type Prefix must match.
-_INGRESS_PATH = re.compile(r"^/[A-Za-z0-9._\-/]*$")
+INGRESS_PATH = re.compile(r"^/[A-Za-z0-9._\-/]*$")
 
 
 def ingress_path(value: str) -> str | None:
-    if _INGRESS_PATH.match(value):
+    if INGRESS_PATH.match(value):
         return None
     # Wording of ingress-nginx's strict path-type validation, which rejects anything else.
     return "a path starting with '/' made of letters, digits and . _ - /"
 
 
 def auth_tls_error_page(value: str) -> str | None:
-    if _ERROR_PAGE.match(value):
+    if ERROR_PAGE.match(value):
         return None
     return (
         "a URL or path ingress-nginx accepts for auth-tls-error-page, "

@@ -1,38 +1,416 @@
-"""Typed stack settings: the config document of an mtls-ingress stack, validated."""
+"""The settings of an mtls-ingress stack: its config document, validated in one pass.
 
-from components.settings.model import (
-    AuthoritySettings,
-    BackendProtocol,
-    BackendSettings,
-    ClientSettings,
-    ControllerManagement,
-    ControllerSettings,
-    CrlSettings,
-    IngressSettings,
-    PkiSettings,
-    RevocationReason,
-    RevokedSerial,
-    ServerSettings,
-    StackSettings,
-    VerifyClient,
+Every field is validated and has its default applied; nothing downstream re-checks or guesses.
+Names are the Python spelling of the config keys the README documents
+(`pki.server.renewBeforeDays` is `settings.pki.server.renew_before_days`); the attribute
+docstrings are what editors show for each key, through the JSON Schema of the stack file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+import pydantic
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails
+
+from components import formats
+from components.pki.key_algorithm import KeyAlgorithm
+from components.settings.values import (
+    CommonName,
+    ConfigMapSettings,
+    ConfigObject,
+    Days,
+    ErrorPage,
+    Flag,
+    Hostname,
+    IngressName,
+    IngressPath,
+    IpAddress,
+    Label,
+    MatchCn,
+    NoRepeats,
+    NotEmpty,
+    Organization,
+    Port,
+    Serial,
+    ServiceName,
+    Subdomain,
+    fail,
+    problem,
+    read_serial,
+    repeated,
+    show,
+    valid,
 )
-from components.settings.parse import TOP_LEVEL_KEYS, parse_settings
+from components.validation import Problems
 
-__all__ = [
-    "TOP_LEVEL_KEYS",
-    "AuthoritySettings",
-    "BackendProtocol",
-    "BackendSettings",
-    "ClientSettings",
-    "ControllerManagement",
-    "ControllerSettings",
-    "CrlSettings",
-    "IngressSettings",
-    "PkiSettings",
-    "RevocationReason",
-    "RevokedSerial",
-    "ServerSettings",
-    "StackSettings",
-    "VerifyClient",
-    "parse_settings",
-]
+
+class RevocationReason(StrEnum):
+    """CRL entry reason codes of RFC 5280 section 5.3.1, spelled as the RFC does.
+
+    `removeFromCRL` is left out: it only has meaning in delta CRLs, which this project
+    does not issue.
+    """
+
+    UNSPECIFIED = "unspecified"
+    KEY_COMPROMISE = "keyCompromise"
+    CA_COMPROMISE = "cACompromise"
+    AFFILIATION_CHANGED = "affiliationChanged"
+    SUPERSEDED = "superseded"
+    CESSATION_OF_OPERATION = "cessationOfOperation"
+    CERTIFICATE_HOLD = "certificateHold"
+    PRIVILEGE_WITHDRAWN = "privilegeWithdrawn"
+    AA_COMPROMISE = "aACompromise"
+
+
+class BackendProtocol(StrEnum):
+    """How the ingress reaches the backend (`ingress.backend.protocol`)."""
+
+    HTTP = "HTTP"
+    HTTPS = "HTTPS"
+    PASSTHROUGH = "PASSTHROUGH"
+
+
+class VerifyClient(StrEnum):
+    """Values of ingress-nginx's `auth-tls-verify-client` (`ingress.verifyClient`)."""
+
+    ON = "on"
+    OPTIONAL = "optional"
+    OPTIONAL_NO_CA = "optional_no_ca"
+    OFF = "off"
+
+
+class ControllerManagement(StrEnum):
+    """Whether the stack patches the ingress-nginx controller ConfigMap (`controller.manage`)."""
+
+    PATCH = "patch"
+    NONE = "none"
+
+
+def _renewal_window(fields: dict[str, Any]) -> int:
+    # 30 days, or half the lifetime of a certificate that lives less than 60.
+    return min(30, fields["validity_days"] // 2 or 1)
+
+
+def _ahead_of_expiry(key: str, days: int, validity_days: int) -> list[InitErrorDetails]:
+    message = f"must be less than validityDays ({validity_days}), got {days}"
+    return [] if days < validity_days else [problem((key,), message)]
+
+
+class AuthoritySettings(ConfigObject):
+    """A certificate authority (`pki.serverCa`, `pki.clientCa`)."""
+
+    common_name: CommonName
+    """Subject CN of the CA."""
+    organization: Organization | None = None
+    """Subject O of the CA."""
+    validity_days: Days = 3650
+    """Lifetime of the CA, in days."""
+
+
+class ServerSettings(ConfigObject):
+    """The ingress's server certificate (`pki.server`)."""
+
+    # Left empty here when not set: StackSettings, which knows the host, fills it in.
+    dns_names: Annotated[tuple[Hostname, ...], NoRepeats] = Field(default_factory=tuple)
+    """subjectAltNames; they must cover `host`, which is the default."""
+    ip_addresses: Annotated[tuple[IpAddress, ...], NoRepeats] = ()
+    """IP subjectAltNames."""
+    validity_days: Days = 365
+    """Lifetime of the server certificate in days, at most the CA's."""
+    renew_before_days: Days = Field(default_factory=_renewal_window)
+    """`pulumi up` replaces the certificate this many days before it expires (default 30, at
+    most half the lifetime)."""
+
+    @model_validator(mode="after")
+    def _has_a_name_and_renews_in_time(self) -> Self:
+        problems = _ahead_of_expiry("renewBeforeDays", self.renew_before_days, self.validity_days)
+        if "dns_names" in self.model_fields_set and not self.dns_names and not self.ip_addresses:
+            # A server certificate without a SAN is rejected by every current TLS client
+            # (RFC 6125 section 6.4.4 deprecates falling back to the common name).
+            message = "must name at least one DNS name or ipAddresses must be set"
+            problems.insert(0, problem(("dnsNames",), message))
+        return valid(self, problems)
+
+
+class ClientSettings(ConfigObject):
+    """One client identity (`pki.clients[]`)."""
+
+    name: Label
+    """Stable, unique identity of the client; its key in the stack outputs."""
+    common_name: CommonName = Field(default_factory=lambda fields: fields["name"])
+    """Subject CN, what upstreams and `matchCn` see (default: `name`)."""
+    organizations: Annotated[tuple[Organization, ...], NoRepeats] = Field(
+        default=(), json_schema_extra={"maxItems": 1}
+    )
+    """Subject O, the client's group: at most one, as pulumi-tls writes a single O attribute."""
+    validity_days: Days = 180
+    """Lifetime of the client certificate in days, at most the CA's."""
+    renew_before_days: Days = Field(default_factory=_renewal_window)
+    """`pulumi up` replaces the certificate this many days before it expires (default 30, at
+    most half the lifetime)."""
+    revoked: Flag = False
+    """Revoke the client: its certificate stays in the stack (its serial is needed), its key is
+    no longer exported."""
+    revocation_reason: RevocationReason = RevocationReason.UNSPECIFIED
+    """RFC 5280 reason code of the revocation, only with `revoked: true`."""
+
+    @field_validator("organizations")
+    @classmethod
+    def _at_most_one_organization(cls, organizations: tuple[str, ...]) -> tuple[str, ...]:
+        if len(organizations) > 1:
+            # pulumi-tls (like terraform-provider-tls) writes a single O attribute per subject.
+            fail(
+                "may hold at most one organization (pulumi-tls certificate subjects carry a "
+                f"single O attribute), got {len(organizations)}"
+            )
+        return organizations
+
+    @field_validator("revocation_reason")
+    @classmethod
+    def _only_when_revoked(cls, reason: RevocationReason, info: ValidationInfo) -> Any:
+        if info.data.get("revoked") is False:
+            fail("is only allowed together with revoked: true")
+        return reason
+
+    @model_validator(mode="after")
+    def _renews_in_time(self) -> Self:
+        days, validity_days = self.renew_before_days, self.validity_days
+        return valid(self, _ahead_of_expiry("renewBeforeDays", days, validity_days))
+
+
+class RevokedSerial(ConfigObject):
+    """A certificate issued outside this stack for the CRL to list (`pki.revokedSerials[]`): its
+    serial number, or an object with the serial number and a reason."""
+
+    serial_number: Serial
+    """Decimal, 0x-prefixed hex or colon-separated hex, quoted."""
+    reason: RevocationReason = RevocationReason.UNSPECIFIED
+    """RFC 5280 reason code of the revocation."""
+
+
+# A bare serial number stands for `{serialNumber: <it>}`.
+BareSerial = pydantic.BeforeValidator(
+    lambda value: value if isinstance(value, Mapping) else {"serialNumber": read_serial(value)},
+    json_schema_input_type=Serial | RevokedSerial,
+)
+
+
+class CrlSettings(ConfigObject):
+    """The revocation list of the client CA (`pki.crl`)."""
+
+    validity_days: Days = 30
+    """Lifetime of each revocation list, in days."""
+    refresh_before_days: Days = Field(default_factory=lambda f: min(7, f["validity_days"] - 1 or 1))
+    """`pulumi up` re-issues the list this many days before it expires (default 7)."""
+
+    @model_validator(mode="after")
+    def _refreshes_in_time(self) -> Self:
+        days, validity_days = self.refresh_before_days, self.validity_days
+        return valid(self, _ahead_of_expiry("refreshBeforeDays", days, validity_days))
+
+
+class PkiSettings(ConfigObject):
+    """The private PKI (`pki`): certificate authorities, certificates and revocation."""
+
+    key_algorithm: KeyAlgorithm = KeyAlgorithm.ECDSA_P256
+    """Key type of every CA and certificate."""
+    server_ca: AuthoritySettings
+    """The CA that signs the server certificate, and the clients when there is no `clientCa`."""
+    client_ca: AuthoritySettings | None = None
+    """A separate CA for clients (recommended); absent: the server CA signs clients."""
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    """The ingress's server certificate."""
+    clients: tuple[ClientSettings, ...] = ()
+    """One entry per client identity."""
+    revoked_serials: tuple[Annotated[RevokedSerial, BareSerial], ...] = ()
+    """Certificates issued outside this stack to revoke."""
+    crl: CrlSettings = Field(default_factory=CrlSettings)
+    """The revocation list of the client CA."""
+
+    @property
+    def clients_have_own_ca(self) -> bool:
+        """True in the recommended setup, where a separate CA signs the clients."""
+        return self.client_ca is not None
+
+    @field_validator("clients")
+    @classmethod
+    def _client_names_are_unique(cls, clients: tuple[ClientSettings, ...]) -> Any:
+        names = [client.name for client in clients]
+        message = "repeats {}; client names must be unique"
+        return valid(
+            clients, [problem((i, "name"), message.format(show(n))) for i, n in repeated(names)]
+        )
+
+    @field_validator("revoked_serials")
+    @classmethod
+    def _serials_are_unique(cls, entries: tuple[RevokedSerial, ...]) -> Any:
+        serials = [entry.serial_number for entry in entries]
+        message = "repeats serial number {:#x}"
+        return valid(entries, [problem((i,), message.format(s)) for i, s in repeated(serials)])
+
+    @model_validator(mode="after")
+    def _certificates_expire_with_their_ca(self) -> Self:
+        # A leaf that outlives its CA stops verifying when the CA expires, whatever it says.
+        leaves = [(("server",), self.server.validity_days, self.server_ca)] + [
+            (("clients", index), client.validity_days, self.client_ca or self.server_ca)
+            for index, client in enumerate(self.clients)
+        ]
+        message = "must not exceed the issuing CA's validityDays ({}), got {}"
+        problems = [
+            problem((*at, "validityDays"), message.format(ca.validity_days, days))
+            for at, days, ca in leaves
+            if days > ca.validity_days
+        ]
+        return valid(self, problems)
+
+
+class BackendSettings(ConfigObject):
+    """The backend Service of the Ingress (`ingress.backend`)."""
+
+    service: ServiceName
+    """The backend Service."""
+    port: Port
+    """The backend Service port: a number or a port name."""
+    protocol: BackendProtocol = BackendProtocol.HTTP
+    """TLS termination at the ingress (HTTP), re-encryption (HTTPS) or TLS passthrough."""
+    # Left empty here when not set: StackSettings, which knows the namespace, fills it in.
+    tls_name: Hostname = Field(default_factory=str)
+    """HTTPS only: the name in the backend's certificate, verified by nginx and sent as SNI
+    (default: `<service>.<namespace>.svc`)."""
+    client_certificate: Flag = False
+    """HTTPS only: nginx authenticates to the backend with its own client certificate."""
+
+    @field_validator("tls_name", "client_certificate")
+    @classmethod
+    def _only_with_https(cls, value: Any, info: ValidationInfo) -> Any:
+        protocol = info.data.get("protocol")  # absent when invalid, and reported as such
+        if protocol is not None and protocol is not BackendProtocol.HTTPS:
+            fail("only applies with protocol HTTPS (TLS from nginx to the backend)")
+        return value
+
+
+# YAML 1.1 readers turn an unquoted `on`/`off` into a boolean: it is taken as meant.
+YamlOnOff = pydantic.BeforeValidator(
+    lambda value: ("on" if value else "off") if isinstance(value, bool) else value,
+    json_schema_input_type=VerifyClient | bool,
+)
+
+
+class IngressSettings(ConfigObject):
+    """The Ingress (`ingress`): its backend, and how ingress-nginx verifies clients."""
+
+    # Left empty here when not set, and named after the backend service once that is read.
+    name: IngressName = Field(default_factory=str)
+    """Name of the Ingress (default: `backend.service`)."""
+    class_name: Subdomain = "nginx"
+    """The Ingress's `ingressClassName`."""
+    paths: Annotated[tuple[IngressPath, ...], NotEmpty, NoRepeats] = ("/",)
+    """Prefix paths: `/` followed by letters, digits and `. _ - /`."""
+    backend: BackendSettings
+    """The backend Service."""
+    verify_client: Annotated[VerifyClient, YamlOnOff] = VerifyClient.ON
+    """ingress-nginx's `auth-tls-verify-client`."""
+    pass_certificate_to_upstream: Flag = False
+    """ingress-nginx's `auth-tls-pass-certificate-to-upstream`."""
+    error_page: ErrorPage | None = None
+    """ingress-nginx's `auth-tls-error-page`: where clients that fail verification go."""
+    match_cn: MatchCn | None = None
+    """ingress-nginx's `auth-tls-match-cn`: `CN=` and a regular expression."""
+
+    @field_validator("pass_certificate_to_upstream", "error_page", "match_cn")
+    @classmethod
+    def _client_options_take_effect(cls, option: Any, info: ValidationInfo) -> Any:
+        backend = info.data.get("backend")
+        if option and backend is not None and backend.protocol is BackendProtocol.PASSTHROUGH:
+            fail(
+                "has no effect with backend.protocol PASSTHROUGH: nginx never sees the TLS "
+                "session, the backend verifies clients itself"
+            )
+        if option and info.data.get("verify_client") is VerifyClient.OFF:
+            fail("has no effect when verifyClient is off")
+        return option
+
+    @model_validator(mode="after")
+    def _named_after_the_backend(self) -> Self:
+        return self if self.name else self.model_copy(update={"name": self.backend.service})
+
+
+class ControllerSettings(ConfigObject):
+    """The ingress-nginx controller ConfigMap (`controller`)."""
+
+    manage: ControllerManagement = ControllerManagement.PATCH
+    """Patch the controller ConfigMap, or leave it alone."""
+    namespace: Label = "ingress-nginx"
+    """Namespace of the controller ConfigMap."""
+    config_map_name: Subdomain = "ingress-nginx-controller"
+    """Name of the controller ConfigMap."""
+    settings: ConfigMapSettings = Field(default=(), json_schema_extra={"default": {}})
+    """Controller settings merged over the hardened defaults, written as strings."""
+
+
+class StackSettings(ConfigObject):
+    """The config of an mtls-ingress stack: the `mtls-ingress:*` keys of its stack file."""
+
+    namespace: Label
+    """Namespace of the Ingress and its Secrets."""
+    host: Hostname
+    """Host name clients connect to (`*.example.com` allowed)."""
+    pki: PkiSettings
+    """Certificate authorities, server and client certificates, revocation."""
+    ingress: IngressSettings
+    """The Ingress: backend, class, paths, client verification."""
+    controller: ControllerSettings = Field(default_factory=ControllerSettings)
+    """The ingress-nginx controller ConfigMap."""
+
+    @field_validator("pki")
+    @classmethod
+    def _server_certificate_covers_the_host(cls, pki: PkiSettings, info: ValidationInfo) -> Any:
+        server, host = pki.server, info.data.get("host")
+        if host is None:
+            return pki  # the host is invalid, and reported
+        if "dns_names" not in server.model_fields_set:
+            return pki.model_copy(
+                update={"server": server.model_copy(update={"dns_names": (host,)})}
+            )
+        names = server.dns_names
+        covered = not names or any(formats.covers(name, host) for name in names)
+        message = f"must cover the ingress host {show(host)}; got {list(names)}"
+        return valid(pki, [] if covered else [problem(("server", "dnsNames"), message)])
+
+    @field_validator("ingress")
+    @classmethod
+    def _backend_tls_name_defaults_to_the_service(
+        cls, ingress: IngressSettings, info: ValidationInfo
+    ) -> Any:
+        backend, namespace = ingress.backend, info.data.get("namespace")
+        if namespace is None or "tls_name" in backend.model_fields_set:
+            return ingress
+        backend = backend.model_copy(update={"tls_name": f"{backend.service}.{namespace}.svc"})
+        return ingress.model_copy(update={"backend": backend})
+
+
+def parse_settings(config: Mapping[str, Any]) -> StackSettings:
+    """Validates the project's stack config and returns it typed, with defaults applied.
+
+    Args:
+        config: every `mtls-ingress:` key of the stack, namespace stripped, values decoded
+            from JSON (`{"host": "...", "pki": {...}}`).
+
+    Raises:
+        pulumi.RunError: naming every offending field path and what it accepts.
+    """
+    try:
+        return StackSettings.model_validate(config)
+    except pydantic.ValidationError as error:
+        invalid = error
+    problems = Problems("invalid mtls-ingress stack configuration")
+    for line in invalid.errors():
+        # The path as the README writes it: `pki.clients[1].validityDays`.
+        path = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in line["loc"])
+        problems.add(path.removeprefix("."), line["msg"])
+    problems.raise_if_any()
+    raise invalid  # not reached: a ValidationError names at least one problem

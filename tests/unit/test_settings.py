@@ -6,6 +6,7 @@ import pulumi
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from components import formats
 from components.pki import KeyAlgorithm
@@ -170,3 +171,83 @@ def test_the_same_serial_in_two_spellings_is_a_duplicate() -> None:
     config = minimal_config()
     config["pki"]["revokedSerials"] = ["255", "0xff"]
     assert _problems(config) == ["pki.revokedSerials[1]: repeats serial number 0xff"]
+
+
+def test_an_empty_backend_needs_its_service_and_port() -> None:
+    config = minimal_config()
+    config["ingress"]["backend"] = {}
+    assert _problems(config) == [
+        "ingress.backend.service: is required",
+        "ingress.backend.port: is required",
+    ]
+
+
+def test_a_missing_section_says_what_it_holds() -> None:
+    config = minimal_config()
+    del config["pki"]
+    assert _problems(config) == [
+        "pki: is required: {keyAlgorithm?, serverCa, clientCa?, server?, clients?, "
+        "revokedSerials?, crl?}"
+    ]
+
+
+def test_unknown_keys_are_reported_with_every_other_problem() -> None:
+    config = minimal_config()
+    config["pki"]["clients"][0] |= {"validityDay": 30, "revoked": "yes"}
+    assert _problems(config) == [
+        "pki.clients[0].validityDay: unknown key; the keys allowed here are name, commonName, "
+        "organizations, validityDays, renewBeforeDays, revoked, revocationReason",
+        'pki.clients[0].revoked: must be true or false, got "yes"',
+    ]
+
+
+def test_null_is_taken_as_absent() -> None:
+    config = minimal_config()
+    config["pki"]["clients"][0] |= {"commonName": None, "validityDays": None}
+    config["controller"] = None
+    settings = parse_settings(config)
+    (alice,) = settings.pki.clients
+    assert (alice.common_name, alice.validity_days) == ("alice", 180)
+    assert settings.controller.namespace == "ingress-nginx"
+
+
+def test_a_bare_serial_and_a_serial_object_read_alike() -> None:
+    config = minimal_config()
+    config["pki"]["revokedSerials"] = ["0x10", {"serialNumber": "17", "reason": "superseded"}]
+    first, second = parse_settings(config).pki.revoked_serials
+    assert (first.serial_number, first.reason) == (16, RevocationReason.UNSPECIFIED)
+    assert (second.serial_number, second.reason) == (17, RevocationReason.SUPERSEDED)
+
+
+def test_https_backend_name_defaults_to_the_service_in_the_namespace() -> None:
+    config = minimal_config()
+    config["ingress"]["backend"]["protocol"] = "HTTPS"
+    backend = parse_settings(config).ingress.backend
+    assert backend.tls_name == "web.apps.svc"
+
+
+def test_settings_cannot_be_changed_once_read() -> None:
+    settings = parse_settings(minimal_config())
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.pki.server.validity_days = 1  # type: ignore[misc]
+
+
+def test_a_rule_between_keys_is_reported_with_the_other_problems_of_its_object() -> None:
+    config = minimal_config()
+    config["pki"]["clients"][0] |= {"validityDays": 0, "revocationReason": "superseded"}
+    config["ingress"]["backend"] = {"port": 8080, "tlsName": "web.apps.svc"}
+    assert _problems(config) == [
+        "pki.clients[0].validityDays: must be a positive integer, got 0",
+        "pki.clients[0].revocationReason: is only allowed together with revoked: true",
+        "ingress.backend.service: is required",
+        "ingress.backend.tlsName: only applies with protocol HTTPS (TLS from nginx to the backend)",
+    ]
+
+
+def test_unknown_keys_are_listed_with_the_keys_allowed_in_documented_order() -> None:
+    config = minimal_config()
+    config["ingress"]["class"] = "nginx"
+    assert _problems(config) == [
+        "ingress.class: unknown key; the keys allowed here are name, className, paths, backend, "
+        "verifyClient, passCertificateToUpstream, errorPage, matchCn"
+    ]
