@@ -49,6 +49,8 @@ class MtlsIngressStack(pulumi.ComponentResource):
     """The authority that signs the server certificate."""
     client_ca: CertificateAuthority
     """The authority that signs client certificates (the server CA in the simple setup)."""
+    client_authorities: list[CertificateAuthority]
+    """Every CA of the client chain, root first and `client_ca` last."""
     server_certificate: ServerCertificate
     """The ingress's TLS certificate."""
     server_ca_certificate_pem: pulumi.Output[str]
@@ -96,12 +98,14 @@ class MtlsIngressStack(pulumi.ComponentResource):
         algorithm = pki.key_algorithm.value
         child = pulumi.ResourceOptions(parent=self)
 
-        self.server_ca = _authority(f"{name}-server-ca", pki.server_ca, algorithm, child)
-        self.client_ca = (
-            _authority(f"{name}-client-ca", pki.client_ca, algorithm, child)
+        server_chain = _authorities(f"{name}-server-ca", pki.server_ca, algorithm, child)
+        client_chain = (
+            _authorities(f"{name}-client-ca", pki.client_ca, algorithm, child)
             if pki.client_ca is not None
-            else self.server_ca
+            else server_chain
         )
+        self.server_ca, self.client_ca = server_chain[-1], client_chain[-1]
+        self.client_authorities = client_chain
         self.server_certificate = ServerCertificate(
             f"{name}-server",
             {
@@ -143,21 +147,26 @@ class MtlsIngressStack(pulumi.ComponentResource):
             for entry in pki.revoked_serials
         ]
         # One list per CA in the client chain, as nginx checks a CRL for each of them. Only
-        # the client CA signs end-entity certificates here, so it alone lists entries.
+        # the issuing client CA signs end-entity certificates, so it alone lists entries; a
+        # root above it signs only the intermediate, which nothing here revokes.
+        list_names = [f"{name}-client-ca-revocations"]
+        if len(client_chain) > 1:
+            list_names.insert(0, f"{name}-client-ca-root-revocations")
         self.revocation_lists = [
             RevocationList(
-                f"{name}-client-ca-revocations",
+                list_name,
                 {
-                    "issuer": self.client_ca.as_issuer(),
-                    "revoked": revoked_entries,
+                    "issuer": authority.as_issuer(),
+                    "revoked": revoked_entries if authority is self.client_ca else [],
                     "validity_days": pki.crl.validity_days,
                     "refresh_before_days": pki.crl.refresh_before_days,
                 },
                 child,
             )
+            for list_name, authority in zip(list_names, client_chain, strict=True)
         ]
         self.client_crl_pem = crl_bundle(self.revocation_lists)
-        self.client_crl_next_update = self.revocation_lists[0].next_update
+        self.client_crl_next_update = self.revocation_lists[-1].next_update
         self.client_certificates = _by_name(
             {name: _certificate_summary(self.clients[name]) for name in active}
         )
@@ -186,7 +195,8 @@ class MtlsIngressStack(pulumi.ComponentResource):
                 if secret is not None
             }
         )
-        self.server_ca_certificate_pem = self.server_ca.certificate_pem
+        # What clients trust: the root (OpenSSL wants a self-signed trust anchor).
+        self.server_ca_certificate_pem = self.server_ca.root_certificate_pem
         self.client_ca_bundle_pem = self.client_ca.trust_bundle_pem
         self.server_chain_pem = self.server_certificate.chain_pem
         self.server_expires_at = self.server_certificate.expires_at
@@ -235,13 +245,14 @@ def _by_name(outputs: Mapping[str, pulumi.Output[T]]) -> pulumi.Output[dict[str,
     )
 
 
-def _authority(
+def _authorities(
     name: str,
     authority: AuthoritySettings,
     key_algorithm: str,
     opts: pulumi.ResourceOptions,
-) -> CertificateAuthority:
-    return CertificateAuthority(
+) -> list[CertificateAuthority]:
+    """The CA of `authority`, and its intermediate if it has one: root first, issuer last."""
+    root = CertificateAuthority(
         name,
         {
             "common_name": authority.common_name,
@@ -251,3 +262,17 @@ def _authority(
         },
         opts,
     )
+    if authority.intermediate is None:
+        return [root]
+    intermediate = CertificateAuthority(
+        f"{name}-intermediate",
+        {
+            "common_name": authority.intermediate.common_name,
+            "organization": authority.intermediate.organization,
+            "validity_days": authority.intermediate_validity_days,
+            "key_algorithm": key_algorithm,
+            "issuer": root.as_issuer(),
+        },
+        opts,
+    )
+    return [root, intermediate]

@@ -100,6 +100,18 @@ def _ahead_of_expiry(key: str, days: int, validity_days: int) -> list[InitErrorD
     return [] if days < validity_days else [problem((key,), message)]
 
 
+class IntermediateSettings(ConfigObject):
+    """An intermediate CA under a root: `pki.serverCa.intermediate`, `pki.clientCa.intermediate`."""
+
+    common_name: CommonName
+    """Subject CN of the intermediate CA."""
+    organization: Organization | None = None
+    """Subject O of the intermediate CA."""
+    # Unset means computed from the root (intermediate_validity_days): no default in the schema.
+    validity_days: Days | None = Field(default_factory=lambda: None)
+    """Lifetime of the intermediate in days, at most the root's (default 1825, or the root's)."""
+
+
 class AuthoritySettings(ConfigObject):
     """A certificate authority (`pki.serverCa`, `pki.clientCa`)."""
 
@@ -109,6 +121,32 @@ class AuthoritySettings(ConfigObject):
     """Subject O of the CA."""
     validity_days: Days = 3650
     """Lifetime of the CA, in days."""
+    intermediate: IntermediateSettings | None = None
+    """An intermediate CA signed by this one that issues its certificates; this CA stays the
+    root that verifiers trust."""
+
+    @property
+    def intermediate_validity_days(self) -> int:
+        """Lifetime of the intermediate, its default applied (0 without an intermediate)."""
+        if self.intermediate is None:
+            return 0
+        return self.intermediate.validity_days or min(1825, self.validity_days)
+
+    @property
+    def issuing_validity_days(self) -> int:
+        """Lifetime of the CA that signs the leaves: the intermediate if there is one."""
+        return self.intermediate_validity_days or self.validity_days
+
+    @model_validator(mode="after")
+    def _intermediate_expires_with_its_root(self) -> Self:
+        days = self.intermediate.validity_days if self.intermediate else None
+        message = "must not exceed the root's validityDays ({}), got {}"
+        problems = (
+            [problem(("intermediate", "validityDays"), message.format(self.validity_days, days))]
+            if days is not None and days > self.validity_days
+            else []
+        )
+        return valid(self, problems)
 
 
 class ServerSettings(ConfigObject):
@@ -261,9 +299,9 @@ class PkiSettings(ConfigObject):
         ]
         message = "must not exceed the issuing CA's validityDays ({}), got {}"
         problems = [
-            problem((*at, "validityDays"), message.format(ca.validity_days, days))
+            problem((*at, "validityDays"), message.format(ca.issuing_validity_days, days))
             for at, days, ca in leaves
-            if days > ca.validity_days
+            if days > ca.issuing_validity_days
         ]
         return valid(self, problems)
 

@@ -28,6 +28,8 @@ class Declared:
     client_ca_certificate_pem: str
     client_ca_private_key_pem: str
     revoked_clients: dict[str, tuple[str, str]]
+    # (certificate, key) of each CA of the client chain, root first.
+    client_authorities: tuple[tuple[str, str], ...] = ()
 
     def client(self, name: str) -> tuple[str, str]:
         return (
@@ -55,6 +57,10 @@ def declare(config: Mapping[str, Any]) -> Declared:
             client_ca_certificate_pem=runtime.resolve(stack.client_ca.certificate_pem),
             client_ca_private_key_pem=runtime.resolve(stack.client_ca.private_key_pem),
             revoked_clients=revoked,
+            client_authorities=tuple(
+                (runtime.resolve(ca.certificate_pem), runtime.resolve(ca.private_key_pem))
+                for ca in stack.client_authorities
+            ),
         )
     finally:
         runtime.close()

@@ -129,6 +129,48 @@ def test_client_lifetime_is_checked_against_the_ca_that_signs_it() -> None:
     ]
 
 
+def test_leaves_are_checked_against_the_intermediate_that_signs_them() -> None:
+    config = minimal_config()
+    config["pki"]["serverCa"]["intermediate"] = {
+        "commonName": "Apps Issuing CA",
+        "validityDays": 200,
+    }
+    config["pki"]["server"] = {"validityDays": 300}
+    assert _problems(config) == [
+        "pki.server.validityDays: must not exceed the issuing CA's validityDays (200), got 300",
+    ]
+
+
+def test_an_intermediate_must_not_outlive_its_root() -> None:
+    config = minimal_config()
+    config["pki"]["serverCa"]["validityDays"] = 1000
+    config["pki"]["serverCa"]["intermediate"] = {
+        "commonName": "Apps Issuing CA",
+        "validityDays": 2000,
+    }
+    assert _problems(config) == [
+        "pki.serverCa.intermediate.validityDays: must not exceed the root's validityDays (1000), "
+        "got 2000",
+    ]
+
+
+def test_an_intermediate_lives_1825_days_or_as_long_as_a_shorter_lived_root() -> None:
+    config = minimal_config()
+    config["pki"]["serverCa"]["intermediate"] = {"commonName": "Apps Issuing CA"}
+    assert parse_settings(config).pki.server_ca.intermediate_validity_days == 1825
+    config["pki"]["serverCa"]["validityDays"] = 800
+    assert parse_settings(config).pki.server_ca.intermediate_validity_days == 800
+    assert parse_settings(minimal_config()).pki.server_ca.intermediate is None
+
+
+def test_an_intermediate_needs_a_common_name() -> None:
+    config = minimal_config()
+    config["pki"]["serverCa"]["intermediate"] = {"organization": "Apps"}
+    assert _problems(config) == [
+        "pki.serverCa.intermediate.commonName: is required",
+    ]
+
+
 def test_wrong_types_are_reported_not_raised() -> None:
     config = minimal_config()
     config["pki"] = ["not", "an", "object"]
@@ -136,7 +178,10 @@ def test_wrong_types_are_reported_not_raised() -> None:
     config["ingress"]["backend"]["port"] = True
     problems = _problems(config)
     assert problems[0].startswith("pki: must be an object with the keys keyAlgorithm, serverCa")
-    assert "pki.serverCa: is required: {commonName, organization?, validityDays?}" in problems
+    assert (
+        "pki.serverCa: is required: {commonName, organization?, validityDays?, intermediate?}"
+        in problems
+    )
     assert 'ingress.paths: must be a list of strings, got "/"' in problems
     assert "ingress.backend.port: must be an integer from 1 to 65535, got true" in problems
 

@@ -1,0 +1,71 @@
+"""Intermediate CAs from the stack config under the real engine: the dev stack with an
+intermediate below each root, deployed to the local API server and served by nginx."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+
+import pytest
+import yaml
+
+from localkube.cluster import LocalCluster
+from localkube.objects import install_backend
+from tests.conformance.site import serve
+from tests.conformance.test_intermediate_conformance import layered_config
+from tests.engine.conftest import Engine, copy_program, new_engine
+from tests.engine.live import live_declared
+from tests.engine.test_stack_engine import BACKEND, INGRESS
+from tests.mock_runtime import PROJECT_DIR
+
+NAMESPACE = "payments-layered"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Engine]:
+    root = tmp_path_factory.mktemp("layered")
+    source = root / "source"
+    source.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(PROJECT_DIR / name, source / name)
+    config = {f"mtls-ingress:{key}": value for key, value in layered_config().items()}
+    config["mtls-ingress:namespace"] = NAMESPACE
+    (source / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
+    install_backend(cluster.client(), NAMESPACE, BACKEND["service"], BACKEND["port"])
+    engine = new_engine(
+        root, copy_program(source, root / "program"), "dev", KUBECONFIG=str(cluster.kubeconfig)
+    )
+    engine.run("preview")
+    engine.run("up", "--yes", "--skip-preview")
+    yield engine
+    engine.run("destroy", "--yes", "--skip-preview", check=False)
+
+
+def test_a_second_preview_shows_no_changes(stack: Engine) -> None:
+    stack.run("preview", "--expect-no-changes")
+
+
+def test_the_deployed_two_level_chains_enforce_mtls_on_nginx(
+    stack: Engine, cluster: LocalCluster
+) -> None:
+    declared = live_declared(cluster.client(), stack, NAMESPACE, INGRESS)
+    with serve(declared) as site:
+        assert site.get(None).status == 400
+        for client in declared.outputs["clientCertificates"]:
+            assert site.get(declared.client(client)).status == 200, client
+        assert site.get(declared.revoked_clients["legacy-batch"]).status == 400
+
+
+def test_a_revocation_updates_only_the_intermediates_crl_and_the_secret(stack: Engine) -> None:
+    stack.run("config", "set", "--path", "mtls-ingress:pki.clients[0].revoked", "true")
+    preview = json.loads(stack.run("preview", "--json").stdout)
+    changed = sorted(
+        (step["op"], step["urn"].rsplit("::", 1)[1])
+        for step in preview["steps"]
+        if step["op"] != "same"
+    )
+    assert changed == [
+        ("update", "mtls-ingress-client-ca-bundle-secret"),
+        ("update", "mtls-ingress-client-ca-revocations-crl"),
+    ]
