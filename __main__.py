@@ -48,3 +48,6 @@ pulumi.export("clientPrivateKeys", stack.client_private_keys)
 pulumi.export("revokedClientSerials", stack.revoked_client_serials)
 pulumi.export("clientCrl", stack.client_crl_pem)
 pulumi.export("clientCrlNextUpdate", stack.client_crl_next_update)
+if stack.mesh_ca is not None:
+    pulumi.export("meshCaCertificate", stack.mesh_ca.certificate_pem)
+    pulumi.export("meshRootCertificate", stack.mesh_ca.root_certificate_pem)

@@ -7,6 +7,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 import pulumi
 
+from components.kubernetes.mesh import IstioMesh
 from components.pki import (
     CertificateAuthority,
     ClientCertificate,
@@ -34,6 +35,8 @@ class MtlsIngressStackArgs(TypedDict):
     """The Ingress: class, paths, backend, client verification."""
     controller: NotRequired[Mapping[str, Any]]
     """The ingress-nginx controller ConfigMap."""
+    mesh: NotRequired[Mapping[str, Any]]
+    """An Istio mesh under the server CA's root."""
 
 
 class MtlsIngressStack(pulumi.ComponentResource):
@@ -81,6 +84,10 @@ class MtlsIngressStack(pulumi.ComponentResource):
     """The Kubernetes objects: controller settings, Secrets, Ingress."""
     ingress_url: str
     """The https URL clients call."""
+    mesh_ca: CertificateAuthority | None
+    """The mesh's plug-in CA, an intermediate under the server CA's root (with `mesh`)."""
+    mesh: IstioMesh | None
+    """The Istio objects (with `mesh`)."""
     secret_names: pulumi.Output[dict[str, str]]
     """The generated names of the stack's Secrets, by role (`serverTls`, `clientCa`,
     `backendTls`, `upstreamTls`; those the backend mode declares)."""
@@ -183,6 +190,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
             child,
         )
         self.ingress_url = self.objects.ingress.url
+        self.mesh_ca, self.mesh = _mesh(name, settings, server_chain[0], child)
         self.secret_names = _by_name(
             {
                 role: secret.secret_name
@@ -243,6 +251,40 @@ def _by_name(outputs: Mapping[str, pulumi.Output[T]]) -> pulumi.Output[dict[str,
     return pulumi.Output.all(*outputs.values()).apply(
         lambda values: dict(zip(names, values, strict=True))
     )
+
+
+def _mesh(
+    name: str, settings: StackSettings, root: CertificateAuthority, opts: pulumi.ResourceOptions
+) -> tuple[CertificateAuthority | None, IstioMesh | None]:
+    """The mesh CA under the server side's root, and the Istio objects, when `mesh` is set."""
+    mesh = settings.mesh
+    if mesh is None:
+        return None, None
+    authority = CertificateAuthority(
+        f"{name}-mesh-ca",
+        {
+            "common_name": mesh.ca_common_name,
+            "validity_days": mesh.ca_validity_days,
+            "key_algorithm": settings.pki.key_algorithm.value,
+            "issuer": root.as_issuer(),
+        },
+        opts,
+    )
+    objects = IstioMesh(
+        f"{name}-mesh",
+        {
+            "istio_namespace": mesh.istio_namespace,
+            "ca_certificate_pem": authority.certificate_pem,
+            "ca_private_key_pem": authority.private_key_pem,
+            "cert_chain_pem": authority.trust_bundle_pem,
+            "root_certificate_pem": authority.root_certificate_pem,
+            "namespaces": list(mesh.namespaces),
+            "service_hosts": [service.host for service in mesh.services],
+            "inject_sidecars": mesh.inject_sidecars,
+        },
+        opts,
+    )
+    return authority, objects
 
 
 def _authorities(

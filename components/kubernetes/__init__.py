@@ -3,6 +3,7 @@
 from components.kubernetes.annotations import ClientAuthArgs, UpstreamTlsArgs, verify_depth_for
 from components.kubernetes.controller_config import ControllerConfig, ControllerConfigArgs
 from components.kubernetes.ingress import MtlsIngress, MtlsIngressArgs
+from components.kubernetes.mesh import IstioMesh, IstioMeshArgs
 from components.kubernetes.secrets import CaSecret, CaSecretArgs, TlsSecret, TlsSecretArgs
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "ClientAuthArgs",
     "ControllerConfig",
     "ControllerConfigArgs",
+    "IstioMesh",
+    "IstioMeshArgs",
     "MtlsIngress",
     "MtlsIngressArgs",
     "TlsSecret",

@@ -60,11 +60,7 @@ def check_ca_bundle(secret: str, *, bundle_pem: str) -> None:
     """
     problems = Problems(f"preflight check of Secret {secret} failed")
     for index, certificate in enumerate(_certificates(problems, "ca.crt", bundle_pem)):
-        try:
-            is_ca = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-        except x509.ExtensionNotFound:
-            is_ca = False
-        if not is_ca:
+        if not _is_ca(certificate):
             problems.add(
                 f"ca.crt[{index}]",
                 f"{certificate.subject.rfc4514_string()} is not a CA certificate (no CA:TRUE)",
@@ -102,27 +98,66 @@ def _check_names(problems: Problems, leaf: x509.Certificate, hosts: Sequence[str
             )
 
 
-def _check_key(problems: Problems, leaf: x509.Certificate, private_key_pem: str) -> None:
+def check_plugin_ca(
+    secret: str, *, ca_cert_pem: str, ca_key_pem: str, cert_chain_pem: str, root_cert_pem: str
+) -> None:
+    """Verifies an Istio plug-in CA (`cacerts`): `ca-cert.pem` is a CA whose key is
+    `ca-key.pem`, and `cert-chain.pem` runs from it up to `root-cert.pem`. istiod fails to start
+    on a wrong `cacerts`, or signs workload certificates that do not verify."""
+    problems = Problems(f"preflight check of Secret {secret} failed")
+    ca = _certificates(problems, "ca-cert.pem", ca_cert_pem)
+    chain = _certificates(problems, "cert-chain.pem", cert_chain_pem)
+    roots = _certificates(problems, "root-cert.pem", root_cert_pem)
+    if ca:
+        if not _is_ca(ca[0]):
+            problems.add("ca-cert.pem", f"{ca[0].subject.rfc4514_string()} is not a CA")
+        _check_key(problems, ca[0], ca_key_pem, key_field="ca-key.pem", field="ca-cert.pem")
+        if chain and chain[0] != ca[0]:
+            problems.add("cert-chain.pem", "must start with the certificate of ca-cert.pem")
+    if chain and roots:
+        _check_chain(problems, chain, roots, field="cert-chain.pem")
+    problems.raise_if_any()
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _check_key(
+    problems: Problems,
+    leaf: x509.Certificate,
+    private_key_pem: str,
+    *,
+    key_field: str = "tls.key",
+    field: str = "tls.crt",
+) -> None:
     try:
         key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
     except (ValueError, TypeError):
-        problems.add("tls.key", "is not an unencrypted PEM private key")
+        problems.add(key_field, "is not an unencrypted PEM private key")
         return
     public_format = serialization.PublicFormat.SubjectPublicKeyInfo
     ours = key.public_key().public_bytes(serialization.Encoding.DER, public_format)
     theirs = leaf.public_key().public_bytes(serialization.Encoding.DER, public_format)
     if ours != theirs:
-        problems.add("tls.key", "does not belong to the certificate in tls.crt")
+        problems.add(key_field, f"does not belong to the certificate in {field}")
 
 
 def _check_chain(
-    problems: Problems, chain: list[x509.Certificate], trusted: list[x509.Certificate]
+    problems: Problems,
+    chain: list[x509.Certificate],
+    trusted: list[x509.Certificate],
+    *,
+    field: str = "tls.crt",
 ) -> None:
     """Each certificate must be signed by the next, and the last by a trusted CA."""
     for index, (child, parent) in enumerate(pairwise(chain)):
         if not _issued_by(child, parent):
             problems.add(
-                "tls.crt",
+                field,
                 f"certificate {index} ({child.subject.rfc4514_string()}) is not signed by "
                 f"certificate {index + 1} ({parent.subject.rfc4514_string()}): "
                 "the chain must run from the leaf up, one issuer after the other",
@@ -133,7 +168,7 @@ def _check_chain(
         return
     if not any(_issued_by(top, anchor) for anchor in trusted):
         problems.add(
-            "tls.crt",
+            field,
             f"the chain ends at {top.subject.rfc4514_string()}, issued by "
             f"{top.issuer.rfc4514_string()}, which is not a trusted CA",
         )
