@@ -37,6 +37,10 @@ class MtlsIngressStackArgs(TypedDict):
     """The ingress-nginx controller ConfigMap."""
     mesh: NotRequired[Mapping[str, Any]]
     """An Istio mesh under the server CA's root."""
+    enforcer: NotRequired[str]
+    """ingress-nginx (default) or gateway-api."""
+    gateway: NotRequired[Mapping[str, Any]]
+    """The Gateway, with enforcer gateway-api."""
 
 
 class MtlsIngressStack(pulumi.ComponentResource):
@@ -189,7 +193,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
             StackPki(self.server_ca, self.client_ca, self.server_certificate, self.client_crl_pem),
             child,
         )
-        self.ingress_url = self.objects.ingress.url
+        self.ingress_url = f"https://{settings.host}{settings.ingress.paths[0]}"
         self.mesh_ca, self.mesh = _mesh(name, settings, server_chain[0], child)
         self.secret_names = _by_name(
             {

@@ -29,8 +29,15 @@ from components.kubernetes import (
     UpstreamTlsArgs,
 )
 from components.kubernetes.annotations import verify_depth_for
+from components.kubernetes.gateway import BackendTlsArgs, EnvoyGatewayArgs, MtlsGateway
 from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
-from components.settings import BackendProtocol, StackSettings
+from components.settings import (
+    BackendProtocol,
+    Enforcer,
+    GatewayImplementation,
+    StackSettings,
+    VerifyClient,
+)
 
 
 @dataclass(frozen=True)
@@ -44,13 +51,14 @@ class StackPki:
 @dataclass(frozen=True)
 class StackObjects:
     controller_config: ControllerConfig
-    ingress: MtlsIngress
+    ingress: MtlsIngress | None
     server_tls_secret: TlsSecret | None
     client_ca_secret: CaSecret | None
     backend_tls_secret: TlsSecret | None
     upstream_tls_secret: TlsSecret | CaSecret | None
     backend_certificate: ServerCertificate | None
     upstream_client_certificate: ClientCertificate | None
+    gateway: MtlsGateway | None = None
 
 
 def declare_objects(
@@ -99,9 +107,9 @@ def declare_objects(
             },
             opts,
         )
-        mtls_ingress = MtlsIngress(f"{name}-ingress", {**ingress_args, "passthrough": True}, opts)
+        passthrough = MtlsIngress(f"{name}-ingress", {**ingress_args, "passthrough": True}, opts)
         return StackObjects(
-            controller_config, mtls_ingress, None, None, passthrough_secret, None, None, None
+            controller_config, passthrough, None, None, passthrough_secret, None, None, None
         )
 
     server_tls_secret = TlsSecret(
@@ -207,16 +215,23 @@ def declare_objects(
             verify_depth=verify_depth_for(server_ca.depth),
         )
 
-    mtls_ingress = MtlsIngress(
-        f"{name}-ingress",
-        {
-            **ingress_args,
-            "tls_secret_name": server_tls_secret.secret_name,
-            "client_auth": client_auth,
-            "upstream_tls": upstream_tls,
-        },
-        opts,
-    )
+    mtls_ingress: MtlsIngress | None = None
+    gateway: MtlsGateway | None = None
+    if settings.enforcer is Enforcer.GATEWAY_API:
+        gateway = _gateway(
+            name, settings, pki, server_tls_secret, client_ca_secret, upstream_tls_secret, opts
+        )
+    else:
+        mtls_ingress = MtlsIngress(
+            f"{name}-ingress",
+            {
+                **ingress_args,
+                "tls_secret_name": server_tls_secret.secret_name,
+                "client_auth": client_auth,
+                "upstream_tls": upstream_tls,
+            },
+            opts,
+        )
     return StackObjects(
         controller_config,
         mtls_ingress,
@@ -226,4 +241,57 @@ def declare_objects(
         upstream_tls_secret,
         backend_certificate,
         upstream_client_certificate,
+        gateway,
+    )
+
+
+def _gateway(
+    name: str,
+    settings: StackSettings,
+    pki: StackPki,
+    server_tls_secret: TlsSecret,
+    client_ca_secret: CaSecret,
+    upstream_tls_secret: TlsSecret | CaSecret | None,
+    opts: pulumi.ResourceOptions,
+) -> MtlsGateway:
+    """The Gateway API objects for the same Secrets: the listener serves the TLS Secret, the
+    client CA goes to a ConfigMap, and Envoy Gateway reads the CRL from the client CA Secret."""
+    ingress, backend, gateway = settings.ingress, settings.ingress.backend, settings.gateway
+    assert gateway is not None and isinstance(backend.port, int)  # the settings guarantee it
+    verifies = ingress.verify_client is not VerifyClient.OFF
+    backend_tls: BackendTlsArgs | None = None
+    if backend.protocol is BackendProtocol.HTTPS:
+        backend_tls = {
+            "ca_bundle_pem": pki.server_ca.trust_bundle_pem,
+            "hostname": backend.tls_name,
+            "client_certificate_secret_name": (
+                upstream_tls_secret.secret_name
+                if isinstance(upstream_tls_secret, TlsSecret)
+                else None
+            ),
+        }
+    envoy: EnvoyGatewayArgs | None = None
+    if gateway.implementation is GatewayImplementation.ENVOY_GATEWAY:
+        envoy = {
+            "crl_secret_name": client_ca_secret.secret_name,
+            "forward_client_certificate": ingress.pass_certificate_to_upstream,
+        }
+    return MtlsGateway(
+        f"{name}-gateway",
+        {
+            "namespace": settings.namespace,
+            "gateway_name": gateway.name or ingress.name,
+            "gateway_namespace": gateway.namespace or settings.namespace,
+            "class_name": gateway.class_name,
+            "host": settings.host,
+            "service": backend.service,
+            "port": backend.port,
+            "paths": list(ingress.paths),
+            "tls_secret_name": server_tls_secret.secret_name,
+            "client_ca_bundle_pem": pki.client_ca.trust_bundle_pem if verifies else None,
+            "verify_client": ingress.verify_client.value if verifies else "on",
+            "backend_tls": backend_tls,
+            "envoy_gateway": envoy,
+        },
+        opts,
     )

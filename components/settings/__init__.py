@@ -83,6 +83,20 @@ class VerifyClient(StrEnum):
     OFF = "off"
 
 
+class Enforcer(StrEnum):
+    """What enforces mutual TLS at the edge (`enforcer`)."""
+
+    INGRESS_NGINX = "ingress-nginx"
+    GATEWAY_API = "gateway-api"
+
+
+class GatewayImplementation(StrEnum):
+    """The Gateway API implementation (`gateway.implementation`)."""
+
+    ENVOY_GATEWAY = "envoy-gateway"
+    OTHER = "other"
+
+
 class ControllerManagement(StrEnum):
     """Whether the stack patches the ingress-nginx controller ConfigMap (`controller.manage`)."""
 
@@ -438,6 +452,37 @@ class MeshSettings(ConfigObject):
         return valid(services, problems)
 
 
+class GatewaySettings(ConfigObject):
+    """The Gateway API objects (`gateway`), with `enforcer: gateway-api`."""
+
+    class_name: Subdomain
+    """The Gateway's `gatewayClassName` (Envoy Gateway's quick start names its class `eg`)."""
+    # Unset means computed from other keys: no default in the schema.
+    name: Subdomain | None = Field(default_factory=lambda: None)
+    """Name of the Gateway (default: the Ingress's name, `ingress.name`)."""
+    namespace: Label | None = Field(default_factory=lambda: None)
+    """Namespace of the Gateway (default: `namespace`); routes and Secrets stay in `namespace`."""
+    implementation: GatewayImplementation = GatewayImplementation.OTHER
+    """`envoy-gateway` adds its ClientTrafficPolicy: CRL checks and the client certificate
+    forwarded upstream, which Gateway API itself cannot express."""
+
+
+# What Gateway API cannot express, and what to do instead, by `ingress` key.
+GATEWAY_API_REFUSALS = {
+    "match_cn": (
+        "matchCn",
+        "Gateway API cannot match the client certificate's subject; with Envoy "
+        "Gateway, authorize clients in a SecurityPolicy, or restrict them with "
+        "ClientTrafficPolicy tls.clientValidation.subjectAltNames",
+    ),
+    "error_page": (
+        "errorPage",
+        "Gateway API has no error page for clients that fail verification: the "
+        "TLS handshake fails, and the implementation answers it",
+    ),
+}
+
+
 class StackSettings(ConfigObject):
     """The config of an mtls-ingress stack: the `mtls-ingress:*` keys of its stack file."""
 
@@ -453,6 +498,42 @@ class StackSettings(ConfigObject):
     """The ingress-nginx controller ConfigMap."""
     mesh: MeshSettings | None = None
     """An Istio mesh whose CA is an intermediate under the server CA's root."""
+    enforcer: Enforcer = Enforcer.INGRESS_NGINX
+    """What enforces mutual TLS: ingress-nginx (retired upstream in March 2026) or a Gateway
+    API implementation."""
+    gateway: GatewaySettings | None = None
+    """The Gateway, with `enforcer: gateway-api`."""
+
+    @model_validator(mode="after")
+    def _gateway_api_can_express_the_ingress(self) -> Self:
+        if self.enforcer is not Enforcer.GATEWAY_API:
+            if self.gateway is not None:
+                return valid(
+                    self, [problem(("gateway",), "only applies with enforcer gateway-api")]
+                )
+            return self
+        problems = []
+        if self.gateway is None:
+            problems.append(problem(("gateway",), "is required with enforcer gateway-api"))
+        ingress, backend = self.ingress, self.ingress.backend
+        if backend.protocol is BackendProtocol.PASSTHROUGH:
+            message = (
+                "PASSTHROUGH is not supported with enforcer gateway-api yet: it needs a "
+                "TLSRoute, which this project does not declare; use HTTP or HTTPS"
+            )
+            problems.append(problem(("ingress", "backend", "protocol"), message))
+        if isinstance(backend.port, str):
+            message = "must be a port number with enforcer gateway-api (an HTTPRoute's backendRef)"
+            problems.append(problem(("ingress", "backend", "port"), message))
+        for field, (key, message) in GATEWAY_API_REFUSALS.items():
+            if getattr(ingress, field) is not None:
+                problems.append(problem(("ingress", key), message))
+        envoy = self.gateway is not None and (
+            self.gateway.implementation is GatewayImplementation.ENVOY_GATEWAY
+        )
+        if not envoy:
+            problems += _needs_envoy_gateway(self)
+        return valid(self, problems)
 
     @model_validator(mode="after")
     def _mesh_ca_expires_with_the_root(self) -> Self:
@@ -487,6 +568,29 @@ class StackSettings(ConfigObject):
             return ingress
         backend = backend.model_copy(update={"tls_name": f"{backend.service}.{namespace}.svc"})
         return ingress.model_copy(update={"backend": backend})
+
+
+def _needs_envoy_gateway(settings: StackSettings) -> list[InitErrorDetails]:
+    """What only Envoy Gateway's ClientTrafficPolicy can do among Gateway API implementations."""
+    no_crl = (
+        "Gateway API has no CRL: with gateway.implementation other, a revoked certificate would "
+        "still be accepted; set gateway.implementation envoy-gateway (its ClientTrafficPolicy "
+        "checks ca.crl), or rotate the client CA instead of revoking"
+    )
+    problems = [
+        problem(("pki", "clients", index, "revoked"), no_crl)
+        for index, client in enumerate(settings.pki.clients)
+        if client.revoked
+    ]
+    if settings.pki.revoked_serials:
+        problems.append(problem(("pki", "revokedSerials"), no_crl))
+    if settings.ingress.pass_certificate_to_upstream:
+        message = (
+            "Gateway API cannot forward the client certificate; set gateway.implementation "
+            "envoy-gateway (its ClientTrafficPolicy sets X-Forwarded-Client-Cert)"
+        )
+        problems.append(problem(("ingress", "passCertificateToUpstream"), message))
+    return problems
 
 
 def parse_settings(config: Mapping[str, Any]) -> StackSettings:

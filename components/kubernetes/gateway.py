@@ -1,0 +1,315 @@
+"""MtlsGateway: the same mutual TLS on Gateway API, the successor of ingress-nginx.
+
+Gateway API v1.5 made client certificate validation at the Gateway standard
+(`spec.tls.frontend.default.validation`, CA certificates from ConfigMaps). It has no CRL and
+no way to forward the client certificate; Envoy Gateway adds both in its ClientTrafficPolicy
+(`tls.clientValidation.crl`, `headers.xForwardedClientCert`), which this component declares
+for `envoy_gateway`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import formats
+from components.kubernetes.annotations import VERIFY_CLIENT_VALUES
+from components.kubernetes.secrets import LABELS
+from components.validation import Problems
+
+GATEWAY_API = "gateway.networking.k8s.io"
+LISTENER = "https"
+# ingress-nginx's auth-tls-verify-client, in Gateway API's frontend validation modes.
+VALIDATION_MODES = {
+    "on": "AllowValidOnly",
+    "optional": "AllowInsecureFallback",
+    "optional_no_ca": "AllowInsecureFallback",
+}
+INSECURE_FALLBACK_WARNING = (
+    "verifyClient is {mode}: the Gateway validates clients with AllowInsecureFallback, so "
+    "requests without a valid client certificate reach the backend, which must refuse them."
+)
+
+
+class EnvoyGatewayArgs(TypedDict):
+    """What only Envoy Gateway can enforce (its ClientTrafficPolicy)."""
+
+    crl_secret_name: NotRequired[pulumi.Input[str] | None]
+    """A Secret in the route namespace whose `ca.crl` lists the revoked clients."""
+    forward_client_certificate: NotRequired[bool]
+    """Send the client certificate upstream in X-Forwarded-Client-Cert."""
+
+
+class BackendTlsArgs(TypedDict):
+    """TLS from the Gateway to the backend (a BackendTLSPolicy)."""
+
+    ca_bundle_pem: pulumi.Input[str]
+    """The CA certificates that verify the backend (written to a ConfigMap's `ca.crt`)."""
+    hostname: str
+    """The name the backend certificate must carry; also sent as SNI."""
+    client_certificate_secret_name: NotRequired[pulumi.Input[str] | None]
+    """A `kubernetes.io/tls` Secret the Gateway authenticates to backends with."""
+
+
+class MtlsGatewayArgs(TypedDict):
+    """Arguments of `MtlsGateway`."""
+
+    namespace: str
+    """Namespace of the HTTPRoute, the ConfigMaps and the Secrets (and of the backend)."""
+    gateway_name: str
+    """Name of the Gateway."""
+    gateway_namespace: NotRequired[str]
+    """Namespace of the Gateway (default: `namespace`; otherwise a ReferenceGrant lets it read
+    the Secret and the ConfigMap)."""
+    class_name: str
+    """The Gateway's `gatewayClassName`."""
+    host: str
+    """Host name of the listener and of the route."""
+    service: str
+    """Backend Service name."""
+    port: int
+    """Backend Service port number."""
+    paths: NotRequired[Sequence[str]]
+    """Prefix paths routed to the backend; default ["/"]."""
+    tls_secret_name: pulumi.Input[str]
+    """The `kubernetes.io/tls` Secret the listener serves."""
+    client_ca_bundle_pem: NotRequired[pulumi.Input[str] | None]
+    """The CA certificates that verify clients (written to a ConfigMap's `ca.crt`); none:
+    clients are not verified."""
+    verify_client: NotRequired[str]
+    """on (default) | optional | optional_no_ca, as for ingress-nginx."""
+    backend_tls: NotRequired[BackendTlsArgs | None]
+    """Re-encrypt to the backend with verified TLS."""
+    envoy_gateway: NotRequired[EnvoyGatewayArgs | None]
+    """Envoy Gateway's extensions (CRL, client certificate forwarding)."""
+
+
+class MtlsGateway(pulumi.ComponentResource):
+    """A Gateway with an HTTPS listener that validates client certificates, and its route."""
+
+    gateway_name: str
+    """Name of the Gateway."""
+    url: str
+    """The https URL of the first path."""
+
+    def __init__(
+        self, name: str, args: MtlsGatewayArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        _validate(name, args)
+        super().__init__("mtls:index:MtlsGateway", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        namespace = args["namespace"]
+        gateway_namespace = args.get("gateway_namespace") or namespace
+        elsewhere = gateway_namespace != namespace
+        paths = list(args.get("paths", ["/"]))
+
+        def reference(kind: str, ref_name: pulumi.Input[str]) -> dict[str, Any]:
+            ref: dict[str, Any] = {"group": "", "kind": kind, "name": ref_name}
+            return ref | ({"namespace": namespace} if elsewhere else {})
+
+        tls: dict[str, Any] = {}
+        ca_bundle = args.get("client_ca_bundle_pem")
+        client_ca_map: k8s.core.v1.ConfigMap | None = None
+        if ca_bundle is not None:
+            mode = args.get("verify_client", "on")
+            client_ca_map = _ca_config_map(f"{name}-client-ca", namespace, ca_bundle, child)
+            tls["frontend"] = {
+                "default": {
+                    "validation": {
+                        "caCertificateRefs": [
+                            reference("ConfigMap", client_ca_map.metadata.apply(_name))
+                        ],
+                        "mode": VALIDATION_MODES[mode],
+                    }
+                }
+            }
+            if VALIDATION_MODES[mode] == "AllowInsecureFallback":
+                pulumi.log.warn(INSECURE_FALLBACK_WARNING.format(mode=mode), resource=self)
+        backend_tls = args.get("backend_tls")
+        backend_identity = (
+            backend_tls.get("client_certificate_secret_name") if backend_tls else None
+        )
+        if backend_identity is not None:
+            tls["backend"] = {"clientCertificateRef": reference("Secret", backend_identity)}
+        if elsewhere:
+            k8s.apiextensions.CustomResource(
+                f"{name}-reference-grant",
+                api_version=f"{GATEWAY_API}/v1beta1",
+                kind="ReferenceGrant",
+                metadata=_metadata(f"{args['gateway_name']}-gateway", namespace),
+                spec={
+                    "from": [
+                        {"group": GATEWAY_API, "kind": "Gateway", "namespace": gateway_namespace},
+                        {
+                            "group": "gateway.envoyproxy.io",
+                            "kind": "ClientTrafficPolicy",
+                            "namespace": gateway_namespace,
+                        },
+                    ],
+                    "to": [{"group": "", "kind": "Secret"}, {"group": "", "kind": "ConfigMap"}],
+                },
+                opts=child,
+            )
+        gateway = k8s.apiextensions.CustomResource(
+            f"{name}-gateway",
+            api_version=f"{GATEWAY_API}/v1",
+            kind="Gateway",
+            metadata=_metadata(args["gateway_name"], gateway_namespace),
+            spec={
+                "gatewayClassName": args["class_name"],
+                "listeners": [
+                    {
+                        "name": LISTENER,
+                        "protocol": "HTTPS",
+                        "port": 443,
+                        "hostname": args["host"],
+                        "tls": {
+                            "mode": "Terminate",
+                            "certificateRefs": [reference("Secret", args["tls_secret_name"])],
+                        },
+                        "allowedRoutes": {"namespaces": {"from": "All" if elsewhere else "Same"}},
+                    }
+                ],
+                **({"tls": tls} if tls else {}),
+            },
+            opts=child,
+        )
+        parent_ref = {"name": args["gateway_name"], "sectionName": LISTENER}
+        if elsewhere:
+            parent_ref["namespace"] = gateway_namespace
+        k8s.apiextensions.CustomResource(
+            f"{name}-route",
+            api_version=f"{GATEWAY_API}/v1",
+            kind="HTTPRoute",
+            metadata=_metadata(args["gateway_name"], namespace),
+            spec={
+                "parentRefs": [parent_ref],
+                "hostnames": [args["host"]],
+                "rules": [
+                    {
+                        "matches": [{"path": {"type": "PathPrefix", "value": path}}],
+                        "backendRefs": [{"name": args["service"], "port": args["port"]}],
+                    }
+                    for path in paths
+                ],
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
+        )
+        if backend_tls:
+            backend_ca = _ca_config_map(
+                f"{name}-backend-ca", namespace, backend_tls["ca_bundle_pem"], child
+            )
+            k8s.apiextensions.CustomResource(
+                f"{name}-backend-tls",
+                api_version=f"{GATEWAY_API}/v1",
+                kind="BackendTLSPolicy",
+                metadata=_metadata(args["service"], namespace),
+                spec={
+                    "targetRefs": [{"group": "", "kind": "Service", "name": args["service"]}],
+                    "validation": {
+                        "caCertificateRefs": [
+                            {
+                                "group": "",
+                                "kind": "ConfigMap",
+                                "name": backend_ca.metadata.apply(_name),
+                            }
+                        ],
+                        "hostname": backend_tls["hostname"],
+                    },
+                },
+                opts=child,
+            )
+        envoy = args.get("envoy_gateway")
+        if envoy is not None and client_ca_map is not None:
+            _client_traffic_policy(name, args, gateway_namespace, client_ca_map, envoy, child)
+        self.gateway_name = args["gateway_name"]
+        self.url = f"https://{args['host']}{paths[0]}"
+        self.register_outputs({"gateway_name": self.gateway_name, "url": self.url})
+
+
+def _client_traffic_policy(
+    name: str,
+    args: MtlsGatewayArgs,
+    gateway_namespace: str,
+    client_ca_map: k8s.core.v1.ConfigMap,
+    envoy: EnvoyGatewayArgs,
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """Envoy Gateway's policy for the Gateway: the same client CAs, the CRL, and the client
+    certificate forwarded upstream. It lives with the Gateway, whose namespace it must share."""
+    # References to the route namespace name it only when the policy lives elsewhere.
+    there = {"namespace": args["namespace"]} if gateway_namespace != args["namespace"] else {}
+    validation: dict[str, Any] = {
+        "caCertificateRefs": [
+            {"group": "", "kind": "ConfigMap", "name": client_ca_map.metadata.apply(_name)} | there
+        ],
+        "optional": VALIDATION_MODES[args.get("verify_client", "on")] != "AllowValidOnly",
+    }
+    crl_secret = envoy.get("crl_secret_name")
+    if crl_secret is not None:
+        validation["crl"] = {"refs": [{"group": "", "kind": "Secret", "name": crl_secret} | there]}
+    spec: dict[str, Any] = {
+        "targetRefs": [{"group": GATEWAY_API, "kind": "Gateway", "name": args["gateway_name"]}],
+        "tls": {"clientValidation": validation},
+    }
+    if envoy.get("forward_client_certificate"):
+        spec["headers"] = {
+            "xForwardedClientCert": {"mode": "SanitizeSet", "certDetailsToAdd": ["Cert"]}
+        }
+    k8s.apiextensions.CustomResource(
+        f"{name}-client-traffic",
+        api_version="gateway.envoyproxy.io/v1alpha1",
+        kind="ClientTrafficPolicy",
+        metadata=_metadata(args["gateway_name"], gateway_namespace),
+        spec=spec,
+        opts=opts,
+    )
+
+
+def _ca_config_map(
+    name: str, namespace: str, bundle: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> k8s.core.v1.ConfigMap:
+    """`ca.crt` in a ConfigMap of a generated name, for the same reason as the Secrets
+    (components.kubernetes.secrets): a replacement exists before the old one goes."""
+    return k8s.core.v1.ConfigMap(
+        name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(namespace=namespace, labels=LABELS),
+        data={"ca.crt": bundle},
+        opts=opts,
+    )
+
+
+def _metadata(name: str, namespace: str) -> k8s.meta.v1.ObjectMetaArgs:
+    return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=LABELS)
+
+
+def _name(metadata: Any) -> str:
+    return str(metadata.name)
+
+
+def _validate(name: str, args: MtlsGatewayArgs) -> None:
+    problems = Problems(f"invalid arguments for MtlsGateway {name!r}")
+    problems.check_text("namespace", args.get("namespace"), formats.dns_label)
+    problems.check_text("gateway_name", args.get("gateway_name"), formats.dns_subdomain)
+    if "gateway_namespace" in args:
+        problems.check_text("gateway_namespace", args["gateway_namespace"], formats.dns_label)
+    problems.check_text("class_name", args.get("class_name"), formats.dns_subdomain)
+    problems.check_text("host", args.get("host"), formats.hostname)
+    problems.check_text("service", args.get("service"), formats.service_name)
+    port = args.get("port")
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        problems.add("port", f"must be a port number from 1 to 65535, got {port!r}")
+    for index, path in enumerate(args.get("paths", ["/"])):
+        problems.check_text(f"paths[{index}]", path, formats.ingress_path)
+    mode = args.get("verify_client", "on")
+    if mode not in VALIDATION_MODES:
+        allowed = " | ".join(v for v in VERIFY_CLIENT_VALUES if v in VALIDATION_MODES)
+        problems.add(
+            "verify_client",
+            f"must be one of {allowed} (without client verification, leave out "
+            f"client_ca_bundle_pem), got {mode!r}",
+        )
+    problems.raise_if_any()
