@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,11 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bench.evaluate import config_with_clients
-from tests.engine.conftest import copy_program, new_engine
-from tests.mock_runtime import PROJECT_DIR
+from tests.engine.conftest import new_engine, project_program
 
 
 def tree_rss_mib(root: int) -> float:
@@ -89,17 +85,14 @@ def timed(
 def measure(clients: int, *, skip_checkpoints: bool, limit: float | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="mtls-bench-engine-") as scratch:
         root = Path(scratch)
-        source = root / "source"
-        source.mkdir()
-        for name in ("Pulumi.yaml", "__main__.py"):
-            shutil.copy(PROJECT_DIR / name, source / name)
-        config: dict[str, Any] = {
-            f"mtls-ingress:{key}": value for key, value in config_with_clients(clients).items()
-        }
-        config["kubernetes:renderYamlToDirectory"] = str(root / "rendered")
-        (source / "Pulumi.bench.yaml").write_text(yaml.safe_dump({"config": config}))
+        program = project_program(
+            root,
+            config_with_clients(clients),
+            stack="bench",
+            provider_config={"kubernetes:renderYamlToDirectory": str(root / "rendered")},
+        )
         extra = {"PULUMI_SKIP_CHECKPOINTS": "true"} if skip_checkpoints else {}
-        engine = new_engine(root, copy_program(source, root / "program"), "bench", **extra)
+        engine = new_engine(root, program, "bench", **extra)
         pulumi = ["pulumi", "--non-interactive"]
         up = timed(
             [*pulumi, "up", "--yes", "--skip-preview"], engine.program, engine.environment, limit

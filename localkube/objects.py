@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 import urllib.error
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from localkube.cluster import ApiClient
@@ -17,6 +18,7 @@ CONTROLLER_CONFIG_MAP = "ingress-nginx-controller"
 # ConfigMap; the stack's server-side-apply patch must leave them alone.
 CHART_CONFIG: Mapping[str, str] = {"allow-snippet-annotations": "false"}
 LOAD_BALANCER_IP = "127.0.0.1"
+CRD_TIMEOUT_SECONDS = 60
 
 
 def ensure(client: ApiClient, path: str, body: Mapping[str, Any]) -> None:
@@ -26,6 +28,25 @@ def ensure(client: ApiClient, path: str, body: Mapping[str, Any]) -> None:
     except urllib.error.HTTPError as error:
         if error.code != 409:
             raise
+
+
+def install_crds(client: ApiClient, documents: Iterable[Mapping[str, Any]]) -> None:
+    """Creates CustomResourceDefinitions (as their projects publish them) and waits until the
+    API server serves each."""
+    names = []
+    for document in documents:
+        ensure(client, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", document)
+        names.append(document["metadata"]["name"])
+    deadline = time.monotonic() + CRD_TIMEOUT_SECONDS
+    for name in names:
+        while True:
+            crd = client.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
+            conditions = (crd.get("status") or {}).get("conditions") or []
+            if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the API server does not serve {name}")
+            time.sleep(0.3)
 
 
 def install_ingress_nginx(client: ApiClient) -> None:

@@ -177,57 +177,76 @@ class MtlsGateway(pulumi.ComponentResource):
             },
             opts=child,
         )
-        parent_ref = {"name": args["gateway_name"], "sectionName": LISTENER}
-        if elsewhere:
-            parent_ref["namespace"] = gateway_namespace
-        k8s.apiextensions.CustomResource(
-            f"{name}-route",
-            api_version=f"{GATEWAY_API}/v1",
-            kind="HTTPRoute",
-            metadata=_metadata(args["gateway_name"], namespace),
-            spec={
-                "parentRefs": [parent_ref],
-                "hostnames": [args["host"]],
-                "rules": [
-                    {
-                        "matches": [{"path": {"type": "PathPrefix", "value": path}}],
-                        "backendRefs": [{"name": args["service"], "port": args["port"]}],
-                    }
-                    for path in paths
-                ],
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
+        _route(
+            name,
+            args,
+            gateway_namespace,
+            paths,
+            pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
         )
         if backend_tls:
-            backend_ca = _ca_config_map(
-                f"{name}-backend-ca", namespace, backend_tls["ca_bundle_pem"], child
-            )
-            k8s.apiextensions.CustomResource(
-                f"{name}-backend-tls",
-                api_version=f"{GATEWAY_API}/v1",
-                kind="BackendTLSPolicy",
-                metadata=_metadata(args["service"], namespace),
-                spec={
-                    "targetRefs": [{"group": "", "kind": "Service", "name": args["service"]}],
-                    "validation": {
-                        "caCertificateRefs": [
-                            {
-                                "group": "",
-                                "kind": "ConfigMap",
-                                "name": backend_ca.metadata.apply(_name),
-                            }
-                        ],
-                        "hostname": backend_tls["hostname"],
-                    },
-                },
-                opts=child,
-            )
+            _backend_tls_policy(name, args, backend_tls, child)
         envoy = args.get("envoy_gateway")
         if envoy is not None and client_ca_map is not None:
             _client_traffic_policy(name, args, gateway_namespace, client_ca_map, envoy, child)
         self.gateway_name = args["gateway_name"]
         self.url = f"https://{args['host']}{paths[0]}"
         self.register_outputs({"gateway_name": self.gateway_name, "url": self.url})
+
+
+def _route(
+    name: str,
+    args: MtlsGatewayArgs,
+    gateway_namespace: str,
+    paths: Sequence[str],
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """The HTTPRoute from the Gateway's HTTPS listener to the backend, a rule per path."""
+    parent_ref = {"name": args["gateway_name"], "sectionName": LISTENER}
+    if gateway_namespace != args["namespace"]:
+        parent_ref["namespace"] = gateway_namespace
+    k8s.apiextensions.CustomResource(
+        f"{name}-route",
+        api_version=f"{GATEWAY_API}/v1",
+        kind="HTTPRoute",
+        metadata=_metadata(args["gateway_name"], args["namespace"]),
+        spec={
+            "parentRefs": [parent_ref],
+            "hostnames": [args["host"]],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": path}}],
+                    "backendRefs": [{"name": args["service"], "port": args["port"]}],
+                }
+                for path in paths
+            ],
+        },
+        opts=opts,
+    )
+
+
+def _backend_tls_policy(
+    name: str, args: MtlsGatewayArgs, backend_tls: BackendTlsArgs, opts: pulumi.ResourceOptions
+) -> None:
+    """Verified TLS from the Gateway to the backend Service, against a ConfigMap's CAs."""
+    namespace = args["namespace"]
+    backend_ca = _ca_config_map(f"{name}-backend-ca", namespace, backend_tls["ca_bundle_pem"], opts)
+    k8s.apiextensions.CustomResource(
+        f"{name}-backend-tls",
+        api_version=f"{GATEWAY_API}/v1",
+        kind="BackendTLSPolicy",
+        metadata=_metadata(args["service"], namespace),
+        spec={
+            "targetRefs": [{"group": "", "kind": "Service", "name": args["service"]}],
+            "validation": {
+                "caCertificateRefs": [
+                    {"group": "", "kind": "ConfigMap", "name": backend_ca.metadata.apply(_name)}
+                ],
+                "hostname": backend_tls["hostname"],
+            },
+        },
+        opts=opts,
+    )
 
 
 def _client_traffic_policy(

@@ -8,12 +8,13 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from localkube.cluster import LocalCluster
 from localkube.objects import IngressStatusWriter, install_ingress_nginx
@@ -103,6 +104,33 @@ def copy_program(source: Path, destination: Path) -> Path:
     text = manifest.read_text().replace("VIRTUALENV", str(PROJECT_DIR / ".venv"))
     manifest.write_text(text.replace("virtualenv: .venv", f"virtualenv: {PROJECT_DIR / '.venv'}"))
     return destination
+
+
+def project_program(
+    root: Path,
+    document: Mapping[str, Any] | None = None,
+    *,
+    stack: str = "dev",
+    provider_config: Mapping[str, Any] | None = None,
+    manifest: Mapping[str, Any] | None = None,
+) -> Path:
+    """The project's program in `root/program`: `__main__.py`, `Pulumi.yaml` (or `manifest`),
+    and `Pulumi.<stack>.yaml` as committed, or written from a config `document` (the
+    `mtls-ingress:` keys without their prefix) and `provider_config` (full keys)."""
+    source = root / "source"
+    source.mkdir()
+    shutil.copy(PROJECT_DIR / "__main__.py", source / "__main__.py")
+    if manifest is None:
+        shutil.copy(PROJECT_DIR / "Pulumi.yaml", source / "Pulumi.yaml")
+    else:
+        (source / "Pulumi.yaml").write_text(yaml.safe_dump(dict(manifest)))
+    stack_file = source / f"Pulumi.{stack}.yaml"
+    if document is None:
+        shutil.copy(PROJECT_DIR / stack_file.name, stack_file)
+    else:
+        config = {f"mtls-ingress:{key}": value for key, value in document.items()}
+        stack_file.write_text(yaml.safe_dump({"config": config | dict(provider_config or {})}))
+    return copy_program(source, root / "program")
 
 
 @pytest.fixture(scope="module")

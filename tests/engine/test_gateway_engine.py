@@ -6,8 +6,6 @@ every custom resource accepted, and each second preview clean."""
 from __future__ import annotations
 
 import json
-import shutil
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,10 +13,9 @@ import pytest
 import yaml
 
 from localkube.cluster import ApiClient, LocalCluster
-from localkube.objects import ensure, install_backend
-from tests.engine.conftest import Engine, copy_program, new_engine
+from localkube.objects import install_backend, install_crds
+from tests.engine.conftest import Engine, new_engine, project_program
 from tests.engine.test_stack_engine import BACKEND
-from tests.mock_runtime import PROJECT_DIR
 from tests.stack_configs import dev_config
 from tests.unit.test_gateway import CRD_FILES, SCHEMAS
 
@@ -26,21 +23,16 @@ NAMESPACE = "payments-gateway"
 
 
 def install_gateway_crds(client: ApiClient) -> None:
-    names = []
-    for path in sorted({SCHEMAS / file for file in CRD_FILES.values()}):
-        for document in yaml.safe_load_all(path.read_text()):
-            if document and document.get("kind") == "CustomResourceDefinition":
-                ensure(client, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", document)
-                names.append(document["metadata"]["name"])
-    deadline = time.monotonic() + 60
-    for name in names:
-        while True:
-            crd = client.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
-            conditions = crd.get("status", {}).get("conditions", [])
-            if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
-                break
-            assert time.monotonic() < deadline, f"{name} was not established"
-            time.sleep(0.3)
+    """The Gateway API and Envoy Gateway CRDs, as their projects publish them."""
+    install_crds(
+        client,
+        [
+            document
+            for path in sorted({SCHEMAS / file for file in CRD_FILES.values()})
+            for document in yaml.safe_load_all(path.read_text())
+            if document and document.get("kind") == "CustomResourceDefinition"
+        ],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,19 +40,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> It
     client = cluster.client()
     install_gateway_crds(client)
     install_backend(client, NAMESPACE, BACKEND["service"], BACKEND["port"])
-    root = tmp_path_factory.mktemp("gateway")
-    source = root / "source"
-    source.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(PROJECT_DIR / name, source / name)
-    document = dev_config()
-    document["namespace"] = NAMESPACE
+    document = dev_config() | {"namespace": NAMESPACE}
     document["ingress"].pop("matchCn")  # Gateway API cannot express it
-    config = {f"mtls-ingress:{key}": value for key, value in document.items()}
-    (source / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
-    engine = new_engine(
-        root, copy_program(source, root / "program"), "dev", KUBECONFIG=str(cluster.kubeconfig)
-    )
+    root = tmp_path_factory.mktemp("gateway")
+    program = project_program(root, document)
+    engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
     engine.run("up", "--yes", "--skip-preview")
     yield engine
     engine.run("destroy", "--yes", "--skip-preview", check=False)

@@ -4,20 +4,17 @@ intermediate below each root, deployed to the local API server and served by ngi
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 
 import pytest
-import yaml
 
 from localkube.cluster import LocalCluster
 from localkube.objects import install_backend
 from tests.conformance.site import serve
 from tests.conformance.test_intermediate_conformance import layered_config
-from tests.engine.conftest import Engine, copy_program, new_engine
+from tests.engine.conftest import Engine, new_engine, project_program
 from tests.engine.live import live_declared
 from tests.engine.test_stack_engine import BACKEND, INGRESS
-from tests.mock_runtime import PROJECT_DIR
 
 NAMESPACE = "payments-layered"
 
@@ -25,17 +22,9 @@ NAMESPACE = "payments-layered"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Engine]:
     root = tmp_path_factory.mktemp("layered")
-    source = root / "source"
-    source.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(PROJECT_DIR / name, source / name)
-    config = {f"mtls-ingress:{key}": value for key, value in layered_config().items()}
-    config["mtls-ingress:namespace"] = NAMESPACE
-    (source / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
+    program = project_program(root, layered_config() | {"namespace": NAMESPACE})
     install_backend(cluster.client(), NAMESPACE, BACKEND["service"], BACKEND["port"])
-    engine = new_engine(
-        root, copy_program(source, root / "program"), "dev", KUBECONFIG=str(cluster.kubeconfig)
-    )
+    engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
     engine.run("preview")
     engine.run("up", "--yes", "--skip-preview")
     yield engine

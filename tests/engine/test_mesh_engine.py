@@ -4,8 +4,6 @@ preview."""
 
 from __future__ import annotations
 
-import shutil
-import time
 import urllib.error
 from collections.abc import Iterator
 
@@ -13,10 +11,9 @@ import pytest
 import yaml
 
 from localkube.cluster import ApiClient, LocalCluster
-from localkube.objects import ensure, install_backend, read_secret
-from tests.engine.conftest import Engine, copy_program, new_engine
+from localkube.objects import ensure, install_backend, install_crds, read_secret
+from tests.engine.conftest import Engine, new_engine, project_program
 from tests.engine.test_stack_engine import BACKEND
-from tests.mock_runtime import PROJECT_DIR
 from tests.stack_configs import dev_config
 from tests.unit.test_mesh import ISTIO_CRDS
 from tests.x509_assertions import openssl_verify
@@ -27,27 +24,22 @@ MESH_KINDS = ("PeerAuthentication", "DestinationRule")
 
 
 def install_istio_crds(client: ApiClient) -> None:
-    """The CRDs of the kinds the stack declares, as published by Istio, and their namespace."""
-    names = []
-    for document in yaml.safe_load_all(ISTIO_CRDS.read_text()):
-        if document and document["spec"]["names"]["kind"] in MESH_KINDS:
-            ensure(client, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", document)
-            names.append(document["metadata"]["name"])
-    deadline = time.monotonic() + 30
-    for name in names:
-        while True:
-            crd = client.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
-            conditions = crd.get("status", {}).get("conditions", [])
-            if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
-                break
-            assert time.monotonic() < deadline, f"{name} was not established"
-            time.sleep(0.3)
+    """The CRDs of the kinds the stack declares, as Istio publishes them, and the namespaces."""
+    install_crds(
+        client,
+        [
+            document
+            for document in yaml.safe_load_all(ISTIO_CRDS.read_text())
+            if document and document["spec"]["names"]["kind"] in MESH_KINDS
+        ],
+    )
     for namespace in ("istio-system", "billing"):
-        ensure(
-            client,
-            "/api/v1/namespaces",
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
-        )
+        namespace_object = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": namespace},
+        }
+        ensure(client, "/api/v1/namespaces", namespace_object)
 
 
 @pytest.fixture(scope="module")
@@ -55,23 +47,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> It
     client = cluster.client()
     install_istio_crds(client)
     install_backend(client, NAMESPACE, BACKEND["service"], BACKEND["port"])
-    root = tmp_path_factory.mktemp("mesh")
-    source = root / "source"
-    source.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(PROJECT_DIR / name, source / name)
-    config = {f"mtls-ingress:{key}": value for key, value in dev_config().items()}
-    config["mtls-ingress:namespace"] = NAMESPACE
-    config["mtls-ingress:mesh"] = {
-        "caCommonName": "Payments Mesh CA",
-        "namespaces": [NAMESPACE, "billing"],
-        "services": [{"host": HOST}],
-        "injectSidecars": True,
+    document = dev_config() | {
+        "namespace": NAMESPACE,
+        "mesh": {
+            "caCommonName": "Payments Mesh CA",
+            "namespaces": [NAMESPACE, "billing"],
+            "services": [{"host": HOST}],
+            "injectSidecars": True,
+        },
     }
-    (source / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
-    engine = new_engine(
-        root, copy_program(source, root / "program"), "dev", KUBECONFIG=str(cluster.kubeconfig)
-    )
+    root = tmp_path_factory.mktemp("mesh")
+    program = project_program(root, document)
+    engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
     engine.run("preview")
     engine.run("up", "--yes", "--skip-preview")
     yield engine

@@ -3,25 +3,19 @@ Kubernetes objects as YAML files instead of sending them to a cluster."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.engine.conftest import Engine, copy_program, new_engine
-from tests.mock_runtime import PROJECT_DIR
+from tests.engine.conftest import Engine, new_engine, project_program
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Path]:
     root = tmp_path_factory.mktemp("render")
-    source = root / "source"
-    source.mkdir()
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py"):
-        shutil.copy(PROJECT_DIR / name, source / name)
-    engine = new_engine(root, copy_program(source, root / "program"), "dev")
+    engine = new_engine(root, project_program(root), "dev")
     directory = root / "rendered"
     engine.run("config", "set", "kubernetes:renderYamlToDirectory", str(directory))
     engine.run("up", "--yes", "--skip-preview")

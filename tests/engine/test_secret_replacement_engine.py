@@ -8,7 +8,6 @@ assigns from one increasing revision."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ import yaml
 
 from localkube.cluster import LocalCluster
 from localkube.objects import install_backend
-from tests.engine.conftest import Engine, copy_program, new_engine
+from tests.engine.conftest import Engine, new_engine, project_program
 from tests.engine.live import watching
 from tests.engine.test_stack_engine import BACKEND
 from tests.mock_runtime import PROJECT_DIR
@@ -29,14 +28,9 @@ AUTH_TLS_SECRET = "nginx.ingress.kubernetes.io/auth-tls-secret"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Engine]:
     root = tmp_path_factory.mktemp("replacing")
-    source = root / "source"
-    source.mkdir()
-    for name in ("Pulumi.dev.yaml", "__main__.py"):
-        shutil.copy(PROJECT_DIR / name, source / name)
     manifest = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
     del manifest["config"]["kubernetes:enableSecretMutable"]
-    (source / "Pulumi.yaml").write_text(yaml.safe_dump(manifest))
-    program = copy_program(source, root / "program")
+    program = project_program(root, manifest=manifest)
     install_backend(cluster.client(), NAMESPACE, BACKEND["service"], BACKEND["port"])
     engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
     engine.run("config", "set", "mtls-ingress:namespace", NAMESPACE)

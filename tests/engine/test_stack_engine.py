@@ -28,7 +28,7 @@ from localkube.objects import (
 )
 from localkube.state import key_pair
 from tests.conformance.site import serve
-from tests.engine.conftest import Engine, copy_program, new_engine
+from tests.engine.conftest import Engine, new_engine, project_program
 from tests.engine.live import (
     SECRET,
     exported_state,
@@ -50,11 +50,7 @@ INGRESS = BACKEND["service"]  # ingress.name defaults to the backend service
 def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Engine]:
     """A new `dev` stack of the project's program, pointed at the local API server."""
     root = tmp_path_factory.mktemp("stack")
-    source = root / "source"
-    source.mkdir()
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py"):
-        shutil.copy(PROJECT_DIR / name, source / name)
-    program = copy_program(source, root / "program")
+    program = project_program(root)
     install_backend(cluster.client(), NAMESPACE, BACKEND["service"], BACKEND["port"])
     engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
     yield engine
