@@ -6,6 +6,7 @@
 #   tls-provider.sh         pulumi-resource-tls
 #   kubernetes-provider.sh  pulumi-resource-kubernetes
 #   kubernetes-api.sh       etcd, kube-apiserver, kube-controller-manager
+#   actionlint.sh           actionlint, the linter of the GitHub Actions workflows
 #
 # and installs the plugins into the Pulumi home (install-plugins.sh).
 #
@@ -17,7 +18,7 @@
 # ~/.cache/mtls-ingress/toolchain); a recipe whose stamp matches its sources does nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-recipes=(pulumi-cli tls-provider kubernetes-provider kubernetes-api)
+recipes=(pulumi-cli tls-provider kubernetes-provider kubernetes-api actionlint)
 
 if [ "${1:-}" = "--print" ]; then
     for recipe in "${recipes[@]}"; do

@@ -1,0 +1,82 @@
+"""The GitHub Actions workflows: pull requests preview every environment with the diff
+commented on the pull request, main deploys dev and then the gated environments, and
+actionlint (built by toolchain/actionlint.sh) finds nothing wrong with them."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.engine.conftest import toolchain_bin
+from tests.mock_runtime import PROJECT_DIR
+
+WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
+
+
+def _workflow(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+    return document
+
+
+def _pulumi_steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        step
+        for job in workflow["jobs"].values()
+        for step in job.get("steps", [])
+        if str(step.get("uses", "")).startswith("pulumi/actions@")
+    ]
+
+
+def _pinned_pulumi() -> str:
+    for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines():
+        if line.startswith("pulumi=="):
+            return line.split("==", 1)[1].strip()
+    raise AssertionError("pulumi is not pinned")
+
+
+def test_actionlint_finds_nothing() -> None:
+    files = sorted(str(path) for path in WORKFLOWS.glob("*.yml"))
+    assert len(files) == 2
+    completed = subprocess.run(
+        [str(toolchain_bin() / "actionlint"), *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_pull_requests_preview_each_environment_and_comment_the_diff() -> None:
+    workflow = _workflow("preview.yml")
+    assert "pull_request" in workflow[True]  # YAML 1.1 reads the key `on` as true
+    (step,) = _pulumi_steps(workflow)
+    assert step["with"]["command"] == "preview"
+    assert step["with"]["comment-on-pr"] is True
+    assert step["with"]["stack-name"] == "${{ matrix.stack }}"
+
+
+def test_main_deploys_dev_then_the_other_environments_behind_their_gates() -> None:
+    workflow = _workflow("deploy.yml")
+    assert workflow[True]["push"]["branches"] == ["main"]
+    jobs = workflow["jobs"]
+    assert jobs["dev"]["environment"] == "dev"
+    assert jobs["others"]["needs"] == ["stacks", "dev"]
+    assert jobs["others"]["environment"] == "${{ matrix.stack }}"
+    assert [step["with"]["command"] for step in _pulumi_steps(workflow)] == ["up", "up"]
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+def test_the_workflows_use_the_pinned_cli_and_cache_pip(name: str) -> None:
+    workflow = _workflow(name)
+    steps = _pulumi_steps(workflow)
+    assert steps and all(step["with"]["pulumi-version"] == _pinned_pulumi() for step in steps)
+    python = [
+        step
+        for job in workflow["jobs"].values()
+        for step in job.get("steps", [])
+        if str(step.get("uses", "")).startswith("actions/setup-python@")
+    ]
+    assert python and all(step["with"]["cache"] == "pip" for step in python)
