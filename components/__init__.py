@@ -1,5 +1,71 @@
 """mtls-ingress components: a private PKI and the Kubernetes objects that enforce mutual TLS.
 
-Import what you need from the subpackages, e.g.
-`from components.pki import CertificateAuthority, ClientCertificate`.
+Installed as the package `mtls_ingress` (`pip install <this repository>`), every component is
+importable from the top level: `from mtls_ingress import CertificateAuthority, MtlsIngress`.
+In this repository the same code is the package `components`.
 """
+
+from .kubernetes import (
+    CaSecret,
+    CaSecretArgs,
+    ClientAuthArgs,
+    ControllerConfig,
+    ControllerConfigArgs,
+    IstioMesh,
+    IstioMeshArgs,
+    MtlsGateway,
+    MtlsGatewayArgs,
+    MtlsIngress,
+    MtlsIngressArgs,
+    TlsSecret,
+    TlsSecretArgs,
+    UpstreamTlsArgs,
+    verify_depth_for,
+)
+from .pki import (
+    CertificateAuthority,
+    CertificateAuthorityArgs,
+    ClientCertificate,
+    ClientCertificateArgs,
+    Issuer,
+    KeyAlgorithm,
+    RevocationList,
+    RevocationListArgs,
+    RevokedEntry,
+    ServerCertificate,
+    ServerCertificateArgs,
+    crl_bundle,
+)
+from .stack import MtlsIngressStack, MtlsIngressStackArgs
+
+__all__ = [
+    "CaSecret",
+    "CaSecretArgs",
+    "CertificateAuthority",
+    "CertificateAuthorityArgs",
+    "ClientAuthArgs",
+    "ClientCertificate",
+    "ClientCertificateArgs",
+    "ControllerConfig",
+    "ControllerConfigArgs",
+    "Issuer",
+    "IstioMesh",
+    "IstioMeshArgs",
+    "KeyAlgorithm",
+    "MtlsGateway",
+    "MtlsGatewayArgs",
+    "MtlsIngress",
+    "MtlsIngressArgs",
+    "MtlsIngressStack",
+    "MtlsIngressStackArgs",
+    "RevocationList",
+    "RevocationListArgs",
+    "RevokedEntry",
+    "ServerCertificate",
+    "ServerCertificateArgs",
+    "TlsSecret",
+    "TlsSecretArgs",
+    "UpstreamTlsArgs",
+    "crl_bundle",
+    "verify_depth_for",
+]

@@ -7,8 +7,8 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 import pulumi
 
-from components.kubernetes.mesh import IstioMesh
-from components.pki import (
+from .kubernetes.mesh import IstioMesh
+from .pki import (
     CertificateAuthority,
     ClientCertificate,
     RevocationList,
@@ -16,8 +16,8 @@ from components.pki import (
     ServerCertificate,
     crl_bundle,
 )
-from components.settings import AuthoritySettings, StackSettings, parse_settings
-from components.stack_objects import StackObjects, StackPki, declare_objects
+from .settings import AuthoritySettings, StackSettings, parse_settings
+from .stack_objects import StackObjects, StackPki, declare_objects
 
 T = TypeVar("T")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.kubernetes import (
+from .kubernetes import (
     CaSecret,
     ClientAuthArgs,
     ControllerConfig,
@@ -28,10 +28,10 @@ from components.kubernetes import (
     TlsSecret,
     UpstreamTlsArgs,
 )
-from components.kubernetes.annotations import verify_depth_for
-from components.kubernetes.gateway import BackendTlsArgs, EnvoyGatewayArgs, MtlsGateway
-from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
-from components.settings import (
+from .kubernetes.annotations import verify_depth_for
+from .kubernetes.gateway import BackendTlsArgs, EnvoyGatewayArgs, MtlsGateway
+from .pki import CertificateAuthority, ClientCertificate, ServerCertificate
+from .settings import (
     BackendProtocol,
     Enforcer,
     GatewayImplementation,

@@ -1,11 +1,11 @@
 """The Kubernetes objects that enforce mutual TLS, on pulumi-kubernetes."""
 
-from components.kubernetes.annotations import ClientAuthArgs, UpstreamTlsArgs, verify_depth_for
-from components.kubernetes.controller_config import ControllerConfig, ControllerConfigArgs
-from components.kubernetes.gateway import MtlsGateway, MtlsGatewayArgs
-from components.kubernetes.ingress import MtlsIngress, MtlsIngressArgs
-from components.kubernetes.mesh import IstioMesh, IstioMeshArgs
-from components.kubernetes.secrets import CaSecret, CaSecretArgs, TlsSecret, TlsSecretArgs
+from .annotations import ClientAuthArgs, UpstreamTlsArgs, verify_depth_for
+from .controller_config import ControllerConfig, ControllerConfigArgs
+from .gateway import MtlsGateway, MtlsGatewayArgs
+from .ingress import MtlsIngress, MtlsIngressArgs
+from .mesh import IstioMesh, IstioMeshArgs
+from .secrets import CaSecret, CaSecretArgs, TlsSecret, TlsSecretArgs
 
 __all__ = [
     "CaSecret",

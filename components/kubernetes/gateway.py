@@ -15,10 +15,10 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import formats
-from components.kubernetes.annotations import VERIFY_CLIENT_VALUES
-from components.kubernetes.secrets import LABELS
-from components.validation import Problems
+from .. import formats
+from ..validation import Problems
+from .annotations import VERIFY_CLIENT_VALUES
+from .secrets import LABELS
 
 GATEWAY_API = "gateway.networking.k8s.io"
 LISTENER = "https"

@@ -8,8 +8,9 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import formats
-from components.kubernetes.annotations import (
+from .. import formats
+from ..validation import Problems
+from .annotations import (
     VERIFY_CLIENT_VALUES,
     ClientAuthArgs,
     UpstreamTlsArgs,
@@ -17,8 +18,7 @@ from components.kubernetes.annotations import (
     passthrough_annotations,
     upstream_tls_annotations,
 )
-from components.kubernetes.secrets import LABELS
-from components.validation import Problems
+from .secrets import LABELS
 
 PASSTHROUGH_FLAG_WARNING = (
     "ssl-passthrough only works when the ingress-nginx controller runs with the command-line "

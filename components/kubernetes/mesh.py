@@ -15,10 +15,10 @@ from typing import Any, NotRequired, TypedDict, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import formats
-from components.kubernetes.preflight import check_plugin_ca
-from components.kubernetes.secrets import LABELS
-from components.validation import Problems
+from .. import formats
+from ..validation import Problems
+from .preflight import check_plugin_ca
+from .secrets import LABELS
 
 # istiod looks for exactly this Secret (pilot/pkg/bootstrap/istio_ca.go, LocalCertDir/cacerts).
 PLUGIN_CA_SECRET = "cacerts"

@@ -16,8 +16,8 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
-from components import formats
-from components.validation import Problems
+from .. import formats
+from ..validation import Problems
 
 
 def check_server_tls(

@@ -17,9 +17,9 @@ from typing import Any, NotRequired, TypedDict, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import formats
-from components.kubernetes.preflight import check_ca_bundle, check_server_tls
-from components.validation import Problems
+from .. import formats
+from ..validation import Problems
+from .preflight import check_ca_bundle, check_server_tls
 
 LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "mtls-ingress"}
 

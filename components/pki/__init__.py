@@ -1,16 +1,16 @@
 """The PKI: certificate authorities and the certificates they sign, on pulumi-tls."""
 
-from components.pki.authority import CertificateAuthority, CertificateAuthorityArgs
-from components.pki.client_certificate import ClientCertificate, ClientCertificateArgs
-from components.pki.issuer import Issuer
-from components.pki.key_algorithm import KeyAlgorithm
-from components.pki.revocation import (
+from .authority import CertificateAuthority, CertificateAuthorityArgs
+from .client_certificate import ClientCertificate, ClientCertificateArgs
+from .issuer import Issuer
+from .key_algorithm import KeyAlgorithm
+from .revocation import (
     RevocationList,
     RevocationListArgs,
     RevokedEntry,
     crl_bundle,
 )
-from components.pki.server_certificate import ServerCertificate, ServerCertificateArgs
+from .server_certificate import ServerCertificate, ServerCertificateArgs
 
 __all__ = [
     "CertificateAuthority",

@@ -7,7 +7,8 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_tls as tls
 
-from components.pki.issuer import (
+from ..validation import Problems
+from .issuer import (
     CA_KEY_USAGES,
     HOURS_PER_DAY,
     Issuer,
@@ -16,9 +17,8 @@ from components.pki.issuer import (
     check_lifetime,
     check_subject,
 )
-from components.pki.key_algorithm import KeyAlgorithm
-from components.pki.leaf import chain, pem_bundle, sign_new_key
-from components.validation import Problems
+from .key_algorithm import KeyAlgorithm
+from .leaf import chain, pem_bundle, sign_new_key
 
 DEFAULT_VALIDITY_DAYS = 3650
 

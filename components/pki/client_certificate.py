@@ -6,16 +6,16 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 
-from components.pki.issuer import (
+from ..validation import Problems
+from .issuer import (
     CLIENT_KEY_USAGES,
     Issuer,
     check_issuer,
     check_leaf_options,
     check_subject,
 )
-from components.pki.key_algorithm import KeyAlgorithm
-from components.pki.leaf import IssuedCertificate, sign_new_key
-from components.validation import Problems
+from .key_algorithm import KeyAlgorithm
+from .leaf import IssuedCertificate, sign_new_key
 
 DEFAULT_VALIDITY_DAYS = 180
 DEFAULT_RENEW_BEFORE_DAYS = 30

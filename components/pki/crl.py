@@ -28,8 +28,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.formats import MAX_SERIAL_NUMBER
-from components.pki.dynamic_values import (
+from ..formats import MAX_SERIAL_NUMBER
+from .dynamic_values import (
     ClockedProvider,
     is_unknown,
     rfc3339,

@@ -8,9 +8,9 @@ from typing import Any, TypedDict
 import pulumi
 from cryptography import x509
 
-from components import formats
-from components.pki.key_algorithm import KeyAlgorithm, key_algorithm_names
-from components.validation import Problems
+from .. import formats
+from ..validation import Problems
+from .key_algorithm import KeyAlgorithm, key_algorithm_names
 
 HOURS_PER_DAY = 24
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_tls as tls
 
-from components.pki.issuer import HOURS_PER_DAY, Issuer, serial_number_of
-from components.pki.key_algorithm import KeyAlgorithm
-from components.pki.renewal import RenewalSchedule
+from .issuer import HOURS_PER_DAY, Issuer, serial_number_of
+from .key_algorithm import KeyAlgorithm
+from .renewal import RenewalSchedule
 
 
 @dataclass(frozen=True)

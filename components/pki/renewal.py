@@ -24,7 +24,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.pki.dynamic_values import (
+from .dynamic_values import (
     ClockedProvider,
     is_unknown,
     rfc3339,

@@ -8,11 +8,11 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi.dynamic
 
-from components.pki.crl import REASONS, CrlProvider
-from components.pki.dynamic_values import undo_nested_pickler_patches
-from components.pki.issuer import Issuer, check_issuer, check_lifetime
-from components.pki.leaf import pem_bundle
-from components.validation import Problems
+from ..validation import Problems
+from .crl import REASONS, CrlProvider
+from .dynamic_values import undo_nested_pickler_patches
+from .issuer import Issuer, check_issuer, check_lifetime
+from .leaf import pem_bundle
 
 DEFAULT_VALIDITY_DAYS = 30
 DEFAULT_REFRESH_BEFORE_DAYS = 7

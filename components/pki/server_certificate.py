@@ -7,15 +7,15 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 
-from components import formats
-from components.pki.issuer import (
+from .. import formats
+from ..validation import Problems
+from .issuer import (
     Issuer,
     check_issuer,
     check_leaf_options,
 )
-from components.pki.key_algorithm import KeyAlgorithm
-from components.pki.leaf import IssuedCertificate, sign_new_key
-from components.validation import Problems
+from .key_algorithm import KeyAlgorithm
+from .leaf import IssuedCertificate, sign_new_key
 
 DEFAULT_VALIDITY_DAYS = 365
 DEFAULT_RENEW_BEFORE_DAYS = 30

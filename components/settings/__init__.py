@@ -16,9 +16,10 @@ import pydantic
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails
 
-from components import formats
-from components.pki.key_algorithm import KeyAlgorithm
-from components.settings.values import (
+from .. import formats
+from ..pki.key_algorithm import KeyAlgorithm
+from ..validation import Problems
+from .values import (
     CommonName,
     ConfigMapSettings,
     ConfigObject,
@@ -45,7 +46,6 @@ from components.settings.values import (
     show,
     valid,
 )
-from components.validation import Problems
 
 
 class RevocationReason(StrEnum):
