@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 from .. import formats
 from ..validation import Problems
 from .annotations import VERIFY_CLIENT_VALUES
-from .secrets import LABELS
+from .secrets import LABELS, generated_name
 
 GATEWAY_API = "gateway.networking.k8s.io"
 LISTENER = "https"
@@ -112,16 +112,14 @@ class MtlsGateway(pulumi.ComponentResource):
 
         tls: dict[str, Any] = {}
         ca_bundle = args.get("client_ca_bundle_pem")
-        client_ca_map: k8s.core.v1.ConfigMap | None = None
+        client_ca_name: pulumi.Output[str] | None = None
         if ca_bundle is not None:
             mode = args.get("verify_client", "on")
-            client_ca_map = _ca_config_map(f"{name}-client-ca", namespace, ca_bundle, child)
+            client_ca_name = _ca_config_map(f"{name}-client-ca", namespace, ca_bundle, child)
             tls["frontend"] = {
                 "default": {
                     "validation": {
-                        "caCertificateRefs": [
-                            reference("ConfigMap", client_ca_map.metadata.apply(_name))
-                        ],
+                        "caCertificateRefs": [reference("ConfigMap", client_ca_name)],
                         "mode": VALIDATION_MODES[mode],
                     }
                 }
@@ -187,8 +185,8 @@ class MtlsGateway(pulumi.ComponentResource):
         if backend_tls:
             _backend_tls_policy(name, args, backend_tls, child)
         envoy = args.get("envoy_gateway")
-        if envoy is not None and client_ca_map is not None:
-            _client_traffic_policy(name, args, gateway_namespace, client_ca_map, envoy, child)
+        if envoy is not None and client_ca_name is not None:
+            _client_traffic_policy(name, args, gateway_namespace, client_ca_name, envoy, child)
         self.gateway_name = args["gateway_name"]
         self.url = f"https://{args['host']}{paths[0]}"
         self.register_outputs({"gateway_name": self.gateway_name, "url": self.url})
@@ -230,7 +228,9 @@ def _backend_tls_policy(
 ) -> None:
     """Verified TLS from the Gateway to the backend Service, against a ConfigMap's CAs."""
     namespace = args["namespace"]
-    backend_ca = _ca_config_map(f"{name}-backend-ca", namespace, backend_tls["ca_bundle_pem"], opts)
+    backend_ca_name = _ca_config_map(
+        f"{name}-backend-ca", namespace, backend_tls["ca_bundle_pem"], opts
+    )
     k8s.apiextensions.CustomResource(
         f"{name}-backend-tls",
         api_version=f"{GATEWAY_API}/v1",
@@ -239,9 +239,7 @@ def _backend_tls_policy(
         spec={
             "targetRefs": [{"group": "", "kind": "Service", "name": args["service"]}],
             "validation": {
-                "caCertificateRefs": [
-                    {"group": "", "kind": "ConfigMap", "name": backend_ca.metadata.apply(_name)}
-                ],
+                "caCertificateRefs": [{"group": "", "kind": "ConfigMap", "name": backend_ca_name}],
                 "hostname": backend_tls["hostname"],
             },
         },
@@ -253,7 +251,7 @@ def _client_traffic_policy(
     name: str,
     args: MtlsGatewayArgs,
     gateway_namespace: str,
-    client_ca_map: k8s.core.v1.ConfigMap,
+    client_ca_name: pulumi.Output[str],
     envoy: EnvoyGatewayArgs,
     opts: pulumi.ResourceOptions,
 ) -> None:
@@ -262,9 +260,7 @@ def _client_traffic_policy(
     # References to the route namespace name it only when the policy lives elsewhere.
     there = {"namespace": args["namespace"]} if gateway_namespace != args["namespace"] else {}
     validation: dict[str, Any] = {
-        "caCertificateRefs": [
-            {"group": "", "kind": "ConfigMap", "name": client_ca_map.metadata.apply(_name)} | there
-        ],
+        "caCertificateRefs": [{"group": "", "kind": "ConfigMap", "name": client_ca_name} | there],
         "optional": VALIDATION_MODES[args.get("verify_client", "on")] != "AllowValidOnly",
     }
     crl_secret = envoy.get("crl_secret_name")
@@ -290,23 +286,21 @@ def _client_traffic_policy(
 
 def _ca_config_map(
     name: str, namespace: str, bundle: pulumi.Input[str], opts: pulumi.ResourceOptions
-) -> k8s.core.v1.ConfigMap:
+) -> pulumi.Output[str]:
     """`ca.crt` in a ConfigMap of a generated name, for the same reason as the Secrets
-    (components.kubernetes.secrets): a replacement exists before the old one goes."""
-    return k8s.core.v1.ConfigMap(
+    (components.kubernetes.secrets): a replacement exists before the old one goes. Returns
+    that name."""
+    config_map = k8s.core.v1.ConfigMap(
         name,
         metadata=k8s.meta.v1.ObjectMetaArgs(namespace=namespace, labels=LABELS),
         data={"ca.crt": bundle},
         opts=opts,
     )
+    return generated_name(config_map)
 
 
 def _metadata(name: str, namespace: str) -> k8s.meta.v1.ObjectMetaArgs:
     return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=LABELS)
-
-
-def _name(metadata: Any) -> str:
-    return str(metadata.name)
 
 
 def _validate(name: str, args: MtlsGatewayArgs) -> None:

@@ -74,7 +74,7 @@ class _CheckedSecret(pulumi.ComponentResource):
             string_data=string_data,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.secret_name = secret.metadata.apply(lambda metadata: str(metadata.name))
+        self.secret_name = generated_name(secret)
         self.namespaced_name = pulumi.Output.concat(self._namespace, "/", self.secret_name)
         self.register_outputs(
             {"secret_name": self.secret_name, "namespaced_name": self.namespaced_name}
@@ -169,6 +169,11 @@ class CaSecret(_CheckedSecret):
             "Opaque",
             pulumi.Output.all(args["ca_bundle_pem"], args.get("crl_pem")).apply(checked),
         )
+
+
+def generated_name(resource: k8s.core.v1.Secret | k8s.core.v1.ConfigMap) -> pulumi.Output[str]:
+    """The name pulumi-kubernetes generated for an object declared without one."""
+    return resource.metadata.apply(lambda metadata: str(metadata.name))
 
 
 def _validate_namespace(component: str, namespace: object) -> None:
