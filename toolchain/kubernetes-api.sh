@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # etcd, kube-apiserver and kube-controller-manager, for the local API server of the engine tests
-# and of `make up` without a cluster.
+# and of `make up` without a cluster, and kubectl, which the tests run with generated kubeconfigs.
 #
 # k8s.io/kubernetes replaces its staging modules (k8s.io/api, client-go, ...) with local paths,
 # which a dependent module cannot use; kubernetes-api/go.mod replaces each with its published
@@ -10,7 +10,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 stamp=$(stamp_of "" "$0" $(find "$toolchain_dir/kubernetes-api" -type f | sort))
-current kubernetes-api "$stamp" bin/etcd bin/kube-apiserver bin/kube-controller-manager && exit 0
+current kubernetes-api "$stamp" bin/etcd bin/kube-apiserver bin/kube-controller-manager \
+    bin/kubectl && exit 0
 [ "${1:-}" != --check ] || exit 1
 started=$(date +%s)
 
@@ -23,7 +24,8 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags="$ldflags -X $pkg.gitTreeState=clean"
 done
 (cd "$work" && go build -trimpath -ldflags "$ldflags" -o "$bin/" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager)
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kubectl)
 (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$bin/etcd" ./etcd)
 
 built kubernetes-api "$stamp" "$started"
