@@ -9,8 +9,8 @@ import pulumi
 from components.stack import MtlsIngressStack
 
 
-def stack_config() -> dict[str, object]:
-    """Every `mtls-ingress:` key of the stack, decoded.
+def stack_config() -> tuple[dict[str, object], set[str]]:
+    """Every `mtls-ingress:` key of the stack, decoded, and those the stack holds as secrets.
 
     All keys are read, not only the known ones, so that a misspelt key is reported by the
     settings validation instead of silently falling back to a default.
@@ -31,10 +31,12 @@ def stack_config() -> dict[str, object]:
             except json.JSONDecodeError:
                 pass
         document[name] = raw
-    return document
+    secrets = {name for name in names if pulumi.runtime.is_config_secret(prefix + name)}
+    return document, secrets
 
 
-stack = MtlsIngressStack("mtls-ingress", stack_config())  # type: ignore[arg-type]
+document, secret_keys = stack_config()
+stack = MtlsIngressStack("mtls-ingress", document, secret_keys=secret_keys)  # type: ignore[arg-type]
 
 pulumi.export("ingressUrl", stack.ingress_url)
 pulumi.export("secretNames", stack.secret_names)
@@ -45,9 +47,13 @@ pulumi.export("serverCertificateExpiresAt", stack.server_expires_at)
 pulumi.export("serverCertificateRenewAt", stack.server_renew_at)
 pulumi.export("clientCertificates", stack.client_certificates)
 pulumi.export("clientPrivateKeys", stack.client_private_keys)
+pulumi.export("clientBundles", stack.client_bundles)
 pulumi.export("revokedClientSerials", stack.revoked_client_serials)
 pulumi.export("clientCrl", stack.client_crl_pem)
 pulumi.export("clientCrlNextUpdate", stack.client_crl_next_update)
 if stack.mesh_ca is not None:
     pulumi.export("meshCaCertificate", stack.mesh_ca.certificate_pem)
     pulumi.export("meshRootCertificate", stack.mesh_ca.root_certificate_pem)
+if stack.kubernetes_api is not None:
+    pulumi.export("kubeconfigs", stack.kubernetes_api.kubeconfigs)
+    pulumi.export("kubernetesApiRevokedSerials", stack.kubernetes_api.revoked_serials)

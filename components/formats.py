@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import urllib.parse
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -53,6 +54,29 @@ def hostname(value: str) -> str | None:
     if dns_subdomain(name) is None and not _is_ip_address(name):
         return None
     return "a lowercase DNS name such as app.example.com (optionally *.example.com)"
+
+
+# RBAC object names are path segments (`system:aggregate-to-view` is one).
+RBAC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._@-]*$")
+
+
+def rbac_name(value: str) -> str | None:
+    """The name of a ClusterRole."""
+    if len(value) <= 253 and RBAC_NAME.match(value):
+        return None
+    return "a ClusterRole name: letters, digits and ': . _ @ -', such as view or edit"
+
+
+def https_url(value: str) -> str | None:
+    """An https URL of a server: scheme, host and optional port and path."""
+    try:
+        parts = urllib.parse.urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is not None and parts.scheme == "https" and parts.hostname and not parts.query:
+        return None
+    return "an https URL such as https://10.20.30.31:6443"
 
 
 def ip_address(value: str) -> str | None:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 import pulumi
 
+from .kubernetes.api_access import KubernetesApiAccess, KubernetesApiAccessArgs
 from .kubernetes.mesh import IstioMesh
+from .outputs import by_name
 from .pki import (
     CertificateAuthority,
+    CertificateAuthorityArgs,
     ClientCertificate,
     RevocationList,
     RevokedEntry,
     ServerCertificate,
     crl_bundle,
 )
+from .pki.bundle import ClientBundle
 from .settings import AuthoritySettings, StackSettings, parse_settings
 from .stack_objects import StackObjects, StackPki, declare_objects
 
@@ -41,6 +45,8 @@ class MtlsIngressStackArgs(TypedDict):
     """ingress-nginx (default) or gateway-api."""
     gateway: NotRequired[Mapping[str, Any]]
     """The Gateway, with enforcer gateway-api."""
+    kubernetesApi: NotRequired[Mapping[str, Any]]
+    """Users of a Kubernetes API server: certificates from the cluster CA, kubeconfigs."""
 
 
 class MtlsIngressStack(pulumi.ComponentResource):
@@ -92,6 +98,11 @@ class MtlsIngressStack(pulumi.ComponentResource):
     """The mesh's plug-in CA, an intermediate under the server CA's root (with `mesh`)."""
     mesh: IstioMesh | None
     """The Istio objects (with `mesh`)."""
+    client_bundles: pulumi.Output[dict[str, dict[str, str]]]
+    """Per active client (secret): certificate, chain, privateKey, pkcs12 (base64),
+    pkcs12Password and the curl command that calls the ingress with them."""
+    kubernetes_api: KubernetesApiAccess | None
+    """Kubernetes API users: certificates, kubeconfigs and bindings (with `kubernetesApi`)."""
     secret_names: pulumi.Output[dict[str, str]]
     """The generated names of the stack's Secrets, by role (`serverTls`, `clientCa`,
     `backendTls`, `upstreamTls`; those the backend mode declares)."""
@@ -101,8 +112,15 @@ class MtlsIngressStack(pulumi.ComponentResource):
         name: str,
         args: MtlsIngressStackArgs,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        secret_keys: Collection[str] | None = None,
     ) -> None:
-        settings = parse_settings(args)
+        """Validates `args` and declares the stack.
+
+        `secret_keys` names the keys of `args` that the stack config holds as secrets; given
+        (the program passes them), a private key in any other key is a configuration error.
+        """
+        settings = parse_settings(args, secret_keys)
         super().__init__("mtls:index:MtlsIngressStack", name, {}, opts)
         self.settings = settings
         pki = settings.pki
@@ -135,7 +153,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
                 {
                     "issuer": self.client_ca.as_issuer(),
                     "common_name": client.common_name,
-                    "organization": client.organizations[0] if client.organizations else None,
+                    "organizations": list(client.organizations),
                     "validity_days": client.validity_days,
                     "renew_before_days": client.renew_before_days,
                     "key_algorithm": algorithm,
@@ -178,13 +196,13 @@ class MtlsIngressStack(pulumi.ComponentResource):
         ]
         self.client_crl_pem = crl_bundle(self.revocation_lists)
         self.client_crl_next_update = self.revocation_lists[-1].next_update
-        self.client_certificates = _by_name(
+        self.client_certificates = by_name(
             {name: _certificate_summary(self.clients[name]) for name in active}
         )
         self.client_private_keys = pulumi.Output.secret(
-            _by_name({name: self.clients[name].private_key_pem for name in active})
+            by_name({name: self.clients[name].private_key_pem for name in active})
         )
-        self.revoked_client_serials = _by_name(
+        self.revoked_client_serials = by_name(
             {name: self.clients[name].serial_number for name in revoked}
         )
         self.objects = declare_objects(
@@ -194,8 +212,23 @@ class MtlsIngressStack(pulumi.ComponentResource):
             child,
         )
         self.ingress_url = f"https://{settings.host}{settings.ingress.paths[0]}"
+        self.client_bundles = pulumi.Output.secret(
+            by_name(
+                {
+                    client: _bundle(
+                        f"{name}-client-{client}",
+                        client,
+                        self.clients[client],
+                        self.client_ca,
+                        self.ingress_url,
+                    )
+                    for client in active
+                }
+            )
+        )
+        self.kubernetes_api = _kubernetes_api(name, settings, child)
         self.mesh_ca, self.mesh = _mesh(name, settings, server_chain[0], child)
-        self.secret_names = _by_name(
+        self.secret_names = by_name(
             {
                 role: secret.secret_name
                 for role, secret in (
@@ -222,6 +255,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
                 "server_renew_at": self.server_renew_at,
                 "client_certificates": self.client_certificates,
                 "client_private_keys": self.client_private_keys,
+                "client_bundles": self.client_bundles,
                 "revoked_client_serials": self.revoked_client_serials,
                 "ingress_url": self.ingress_url,
                 "secret_names": self.secret_names,
@@ -249,12 +283,74 @@ def _certificate_summary(client: ClientCertificate) -> pulumi.Output[dict[str, s
     )
 
 
-def _by_name(outputs: Mapping[str, pulumi.Output[T]]) -> pulumi.Output[dict[str, T]]:
-    """One Output holding a map of names to the values of `outputs`."""
-    names = list(outputs)
-    return pulumi.Output.all(*outputs.values()).apply(
-        lambda values: dict(zip(names, values, strict=True))
+def _bundle(
+    resource_name: str,
+    name: str,
+    client: ClientCertificate,
+    issuer: CertificateAuthority,
+    url: str,
+) -> pulumi.Output[dict[str, str]]:
+    """What a client needs to call the ingress, PKCS#12 file included (see README, "Client
+    bundles" for the files the curl command reads)."""
+    bundle = ClientBundle(
+        f"{resource_name}-pkcs12",
+        friendly_name=name,
+        certificate_pem=client.certificate_pem,
+        intermediates_pem=issuer.intermediates_pem,
+        private_key_pem=client.private_key_pem,
+        opts=pulumi.ResourceOptions(parent=client),
     )
+    curl = f"curl --cacert server-ca.crt --cert {name}.crt --key {name}.key {url}"
+    return pulumi.Output.all(
+        client.certificate_pem,
+        client.chain_pem,
+        client.private_key_pem,
+        bundle.pkcs12,
+        bundle.password,
+    ).apply(
+        lambda values: {
+            "certificate": values[0],
+            "chain": values[1],
+            "privateKey": values[2],
+            "pkcs12": values[3],
+            "pkcs12Password": values[4],
+            "curl": curl,
+        }
+    )
+
+
+def _kubernetes_api(
+    name: str, settings: StackSettings, opts: pulumi.ResourceOptions
+) -> KubernetesApiAccess | None:
+    """The cluster CA, imported, and the API users it signs, when `kubernetesApi` is set."""
+    api = settings.kubernetes_api
+    if api is None:
+        return None
+    authority = CertificateAuthority(
+        f"{name}-kubernetes-ca",
+        {"certificate_pem": api.ca.certificate, "private_key_pem": api.ca.private_key},
+        opts,
+    )
+    arguments: KubernetesApiAccessArgs = {
+        "server": api.server,
+        "cluster_name": api.cluster,
+        "ca": authority.as_issuer(),
+        "users": [
+            {
+                "name": user.name,
+                "groups": list(user.groups),
+                "validity_days": user.validity_days,
+                "renew_before_days": user.renew_before_days,
+                "cluster_roles": list(user.cluster_roles),
+                "revoked": user.revoked,
+            }
+            for user in api.users
+        ],
+        "key_algorithm": settings.pki.key_algorithm.value,
+    }
+    if api.server_ca_certificate is not None:
+        arguments["server_ca_certificate_pem"] = api.server_ca_certificate
+    return KubernetesApiAccess(f"{name}-kubernetes-api", arguments, opts)
 
 
 def _mesh(
@@ -298,16 +394,17 @@ def _authorities(
     opts: pulumi.ResourceOptions,
 ) -> list[CertificateAuthority]:
     """The CA of `authority`, and its intermediate if it has one: root first, issuer last."""
-    root = CertificateAuthority(
-        name,
-        {
-            "common_name": authority.common_name,
+    arguments: CertificateAuthorityArgs = (
+        {"certificate_pem": authority.certificate, "private_key_pem": authority.private_key}
+        if authority.certificate is not None and authority.private_key is not None
+        else {
+            "common_name": authority.common_name or "",
             "organization": authority.organization,
             "validity_days": authority.validity_days,
             "key_algorithm": key_algorithm,
-        },
-        opts,
+        }
     )
+    root = CertificateAuthority(name, arguments, opts)
     if authority.intermediate is None:
         return [root]
     intermediate = CertificateAuthority(

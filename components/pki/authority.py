@@ -8,6 +8,8 @@ import pulumi
 import pulumi_tls as tls
 
 from ..validation import Problems
+from . import imported
+from .dynamic_values import rfc3339
 from .issuer import (
     CA_KEY_USAGES,
     HOURS_PER_DAY,
@@ -21,13 +23,22 @@ from .key_algorithm import KeyAlgorithm
 from .leaf import chain, pem_bundle, sign_new_key
 
 DEFAULT_VALIDITY_DAYS = 3650
+# Arguments that describe a CA to create, which an imported CA takes from its certificate.
+CREATION_ARGUMENTS = (
+    "common_name",
+    "organization",
+    "validity_days",
+    "max_path_length",
+    "issuer",
+    "key_algorithm",
+)
 
 
 class CertificateAuthorityArgs(TypedDict):
     """Arguments of `CertificateAuthority`."""
 
-    common_name: str
-    """Subject common name, e.g. "Example Clients CA"."""
+    common_name: NotRequired[str]
+    """Subject common name of a CA the stack creates, e.g. "Example Clients CA"."""
     organization: NotRequired[str | None]
     """Subject organization (O)."""
     validity_days: NotRequired[int]
@@ -40,12 +51,20 @@ class CertificateAuthorityArgs(TypedDict):
     issuer: NotRequired[Issuer | None]
     """The parent authority; when given, this is an intermediate CA signed by it, else a
     self-signed root."""
+    certificate_pem: NotRequired[str]
+    """Imports an existing CA instead of creating one: its certificate, PEM, followed by any
+    certificates above it up to the self-signed root. Given with `private_key_pem` and without
+    `common_name`; the stack creates nothing for it and never replaces it."""
+    private_key_pem: NotRequired[pulumi.Input[str]]
+    """The imported CA's private key, unencrypted PEM (keep it a secret: read it with
+    `pulumi.Config.require_secret`)."""
 
 
 class CertificateAuthority(pulumi.ComponentResource):
-    """A certificate authority on pulumi-tls: its key and its CA certificate.
+    """A certificate authority on pulumi-tls: its key and its CA certificate, or an existing
+    CA imported from its PEM (`certificate_pem` and `private_key_pem`).
 
-    The certificate carries the CA profile of RFC 5280 whatever signs it: critical
+    A created certificate carries the CA profile of RFC 5280 whatever signs it: critical
     BasicConstraints CA:TRUE, KeyUsage keyCertSign and cRLSign, and a subject key identifier
     that the certificates it signs reference as their authority key identifier.
     """
@@ -77,10 +96,13 @@ class CertificateAuthority(pulumi.ComponentResource):
     ) -> None:
         key_algorithm = _validate(name, args)
         super().__init__("mtls:index:CertificateAuthority", name, {}, opts)
+        self.key_algorithm = key_algorithm
+        if "certificate_pem" in args:
+            self._import(name, args["certificate_pem"], args["private_key_pem"])
+            return
         validity_days = args.get("validity_days", DEFAULT_VALIDITY_DAYS)
         issuer = args.get("issuer")
         max_path_length = args.get("max_path_length")
-        self.key_algorithm = key_algorithm
 
         if issuer is None:
             key = tls.PrivateKey(
@@ -92,7 +114,7 @@ class CertificateAuthority(pulumi.ComponentResource):
                 f"{name}-cert",
                 private_key_pem=key.private_key_pem,
                 subject=tls.SelfSignedCertSubjectArgs(
-                    common_name=args["common_name"], organization=args.get("organization")
+                    common_name=args.get("common_name"), organization=args.get("organization")
                 ),
                 validity_period_hours=validity_days * HOURS_PER_DAY,
                 allowed_uses=CA_KEY_USAGES,
@@ -112,8 +134,8 @@ class CertificateAuthority(pulumi.ComponentResource):
                 name,
                 issuer=issuer,
                 key_algorithm=key_algorithm,
-                common_name=args["common_name"],
-                organization=args.get("organization"),
+                common_name=args.get("common_name", ""),
+                organizations=[o for o in [args.get("organization")] if o],
                 allowed_uses=CA_KEY_USAGES,
                 validity_days=validity_days,
                 renew_before_days=None,
@@ -131,6 +153,25 @@ class CertificateAuthority(pulumi.ComponentResource):
 
         self.private_key_pem = pulumi.Output.secret(key.private_key_pem)
         self.expires_at = certificate.validity_end_time
+        self._register()
+
+    def _import(self, name: str, certificate_pem: str, private_key_pem: pulumi.Input[str]) -> None:
+        chain = imported.read_chain(certificate_pem)
+        algorithm = KeyAlgorithm.of_public_key(chain.authority.public_key())
+        assert algorithm is not None, "checked by _validate"
+        self.key_algorithm = algorithm
+        self.certificate_pem = pulumi.Output.from_input(chain.pem(0, 1))
+        self.intermediates_pem = pulumi.Output.from_input(chain.pem(0, -1))
+        self.trust_bundle_pem = pulumi.Output.from_input(chain.pem())
+        self.root_certificate_pem = pulumi.Output.from_input(chain.pem(-1))
+        self.depth = len(chain.certificates)
+        self.private_key_pem = pulumi.Output.secret(private_key_pem).apply(
+            lambda pem: _matching_key(name, pem, chain)
+        )
+        self.expires_at = pulumi.Output.from_input(rfc3339(chain.authority.not_valid_after_utc))
+        self._register()
+
+    def _register(self) -> None:
         self.register_outputs(
             {
                 "certificate_pem": self.certificate_pem,
@@ -158,7 +199,10 @@ class CertificateAuthority(pulumi.ComponentResource):
 
 def _validate(name: str, args: CertificateAuthorityArgs) -> KeyAlgorithm:
     problems = Problems(f"invalid arguments for CertificateAuthority {name!r}")
-    check_subject(problems, args.get("common_name"), args.get("organization"))
+    if "certificate_pem" in args or "private_key_pem" in args:
+        _check_import(problems, args)
+    else:
+        check_subject(problems, args.get("common_name"), args.get("organization"))
     check_lifetime(problems, args.get("validity_days", DEFAULT_VALIDITY_DAYS))
     max_path_length = args.get("max_path_length")
     if max_path_length is not None and (
@@ -178,6 +222,39 @@ def _validate(name: str, args: CertificateAuthorityArgs) -> KeyAlgorithm:
     )
     problems.raise_if_any()
     return key_algorithm
+
+
+def _check_import(problems: Problems, args: CertificateAuthorityArgs) -> None:
+    """An imported CA: both PEM arguments, and none of those that describe a CA to create."""
+    for argument in CREATION_ARGUMENTS:
+        if args.get(argument) is not None:
+            problems.add(argument, "only applies to a CA the stack creates, not to an import")
+    certificate, key = args.get("certificate_pem"), args.get("private_key_pem")
+    if not isinstance(certificate, str):
+        problems.add("certificate_pem", f"must be a PEM string, got {type(certificate).__name__}")
+        return
+    if key is None:
+        problems.add("private_key_pem", "is required with certificate_pem")
+    # A key still to be resolved (an Output, such as a secret config value) is checked once known.
+    plain_key = key if isinstance(key, str) else None
+    found = imported.import_problems(certificate, plain_key or "")
+    for field, messages in found.items():
+        if field == "certificate" or plain_key is not None:
+            for message in messages:
+                problems.add(f"{field}_pem", message)
+
+
+def _matching_key(name: str, private_key_pem: str, chain: imported.ImportedChain) -> str:
+    """The imported key, once known, if it is the imported certificate's."""
+    try:
+        messages = imported.key_problems(imported.read_private_key(private_key_pem), chain)
+    except ValueError as error:
+        messages = [str(error)]
+    problems = Problems(f"invalid arguments for CertificateAuthority {name!r}")
+    for message in messages:
+        problems.add("private_key_pem", message)
+    problems.raise_if_any()
+    return private_key_pem
 
 
 def _last_certificate(bundle: str) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NotRequired, TypedDict
 
 import pulumi
 
+from .. import formats
 from ..validation import Problems
 from .issuer import (
     CLIENT_KEY_USAGES,
@@ -31,6 +33,9 @@ class ClientCertificateArgs(TypedDict):
     and that `auth-tls-match-cn` matches."""
     organization: NotRequired[str | None]
     """The client's group, written as the subject O."""
+    organizations: NotRequired[Sequence[str]]
+    """The client's groups, instead of `organization`: each written as its own subject O, in
+    order, in the signing request (Kubernetes reads them as the user's groups)."""
     validity_days: NotRequired[int]
     """Lifetime in days; default 180."""
     renew_before_days: NotRequired[int]
@@ -60,7 +65,7 @@ class ClientCertificate(IssuedCertificate):
             issuer=args["issuer"],
             key_algorithm=key_algorithm,
             common_name=args["common_name"],
-            organization=args.get("organization"),
+            organizations=_organizations(args),
             allowed_uses=CLIENT_KEY_USAGES,
             validity_days=args.get("validity_days", DEFAULT_VALIDITY_DAYS),
             renew_before_days=args.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS),
@@ -68,8 +73,31 @@ class ClientCertificate(IssuedCertificate):
         self._publish(signed, args["issuer"])
 
 
+def _organizations(args: ClientCertificateArgs) -> list[str]:
+    single = args.get("organization")
+    return [single] if single else list(args.get("organizations", ()))
+
+
 def _validate(name: str, args: ClientCertificateArgs) -> KeyAlgorithm:
     problems = Problems(f"invalid arguments for ClientCertificate {name!r}")
     check_issuer(problems, args.get("issuer"))
     check_subject(problems, args.get("common_name"), args.get("organization"))
+    organizations = args.get("organizations", ())
+    if args.get("organization") and organizations:
+        problems.add("organizations", "give organization or organizations, not both")
+    if isinstance(organizations, str) or not isinstance(organizations, Sequence):
+        problems.add("organizations", f"must be a list of strings, got {organizations!r}")
+    else:
+        for index, organization in enumerate(organizations):
+            if (
+                not isinstance(organization, str)
+                or not organization
+                or formats.organization(organization)
+            ):
+                problems.add(
+                    f"organizations[{index}]",
+                    f"must be a non-empty string of at most 64 characters, got {organization!r}",
+                )
+        if len(set(organizations)) != len(organizations):
+            problems.add("organizations", f"must not repeat a value, got {list(organizations)}")
     return check_leaf_options(problems, args, DEFAULT_VALIDITY_DAYS, DEFAULT_RENEW_BEFORE_DAYS)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TypedDict
+from typing import Self, TypedDict
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 
 class PrivateKeyParameters(TypedDict, total=False):
@@ -27,6 +30,17 @@ class KeyAlgorithm(StrEnum):
     RSA_4096 = "RSA_4096"
     ECDSA_P256 = "ECDSA_P256"
     ECDSA_P384 = "ECDSA_P384"
+
+    @classmethod
+    def of_public_key(cls, key: PublicKeyTypes) -> Self | None:
+        """The algorithm of an existing key (an imported CA's), None for any other kind."""
+        if isinstance(key, rsa.RSAPublicKey):
+            name = f"RSA_{key.key_size}"
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            name = {"secp256r1": "ECDSA_P256", "secp384r1": "ECDSA_P384"}.get(key.curve.name, "")
+        else:
+            return None
+        return cls(name) if name in cls.__members__ else None
 
     @property
     def is_rsa(self) -> bool:

@@ -11,12 +11,13 @@ import pulumi_tls as tls
 from .issuer import HOURS_PER_DAY, Issuer, serial_number_of
 from .key_algorithm import KeyAlgorithm
 from .renewal import RenewalSchedule
+from .request import CertificateRequest
 
 
 @dataclass(frozen=True)
 class SignedKeyPair:
     key: tls.PrivateKey
-    request: tls.CertRequest
+    request: tls.CertRequest | CertificateRequest
     certificate: tls.LocallySignedCert
     renewal: RenewalSchedule | None
 
@@ -28,7 +29,7 @@ def sign_new_key(
     issuer: Issuer,
     key_algorithm: KeyAlgorithm,
     common_name: str,
-    organization: str | None,
+    organizations: Sequence[str],
     allowed_uses: Sequence[str],
     validity_days: int,
     renew_before_days: int | None,
@@ -52,14 +53,28 @@ def sign_new_key(
         )
         key_options = pulumi.ResourceOptions(parent=owner, replacement_trigger=renewal.generation)
     key = tls.PrivateKey(f"{name}-key", **key_algorithm.private_key_parameters(), opts=key_options)
-    request = tls.CertRequest(
-        f"{name}-csr",
-        private_key_pem=key.private_key_pem,
-        subject=tls.CertRequestSubjectArgs(common_name=common_name, organization=organization),
-        dns_names=list(dns_names) or None,
-        ip_addresses=list(ip_addresses) or None,
-        opts=child,
-    )
+    request: tls.CertRequest | CertificateRequest
+    if len(organizations) > 1:
+        # tls.CertRequest writes one O at most; the subject's other attributes are the same.
+        assert not dns_names and not ip_addresses, "only client certificates have several O"
+        request = CertificateRequest(
+            f"{name}-csr",
+            private_key_pem=key.private_key_pem,
+            common_name=common_name,
+            organizations=organizations,
+            opts=child,
+        )
+    else:
+        request = tls.CertRequest(
+            f"{name}-csr",
+            private_key_pem=key.private_key_pem,
+            subject=tls.CertRequestSubjectArgs(
+                common_name=common_name, organization=next(iter(organizations), None)
+            ),
+            dns_names=list(dns_names) or None,
+            ip_addresses=list(ip_addresses) or None,
+            opts=child,
+        )
     certificate = tls.LocallySignedCert(
         f"{name}-cert",
         cert_request_pem=request.cert_request_pem,

@@ -62,7 +62,7 @@ class ServerCertificate(IssuedCertificate):
             issuer=args["issuer"],
             key_algorithm=key_algorithm,
             common_name=(dns_names or ip_addresses)[0],
-            organization=None,
+            organizations=(),
             allowed_uses=[*key_algorithm.server_key_usages(), "server_auth"],
             validity_days=args.get("validity_days", DEFAULT_VALIDITY_DAYS),
             renew_before_days=args.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS),

@@ -8,18 +8,23 @@ docstrings are what editors show for each key, through the JSON Schema of the st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
 import pydantic
 from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails
 
 from .. import formats
+from ..pki import imported
 from ..pki.key_algorithm import KeyAlgorithm
 from ..validation import Problems
 from .values import (
+    CertificatePem,
     CommonName,
     ConfigMapSettings,
     ConfigObject,
@@ -27,6 +32,7 @@ from .values import (
     ErrorPage,
     Flag,
     Hostname,
+    HttpsUrl,
     IngressName,
     IngressPath,
     IpAddress,
@@ -36,6 +42,8 @@ from .values import (
     NotEmpty,
     Organization,
     Port,
+    PrivateKeyPem,
+    RoleName,
     Serial,
     ServiceName,
     Subdomain,
@@ -126,41 +134,127 @@ class IntermediateSettings(ConfigObject):
     """Lifetime of the intermediate in days, at most the root's (default 1825, or the root's)."""
 
 
-class AuthoritySettings(ConfigObject):
-    """A certificate authority (`pki.serverCa`, `pki.clientCa`)."""
+class ImportedAuthoritySettings(ConfigObject):
+    """An existing CA the stack signs with and never replaces (`kubernetesApi.ca`)."""
 
-    common_name: CommonName
-    """Subject CN of the CA."""
+    certificate: CertificatePem
+    """The CA certificate, PEM, followed by any certificates above it up to the root."""
+    private_key: PrivateKeyPem
+    """The CA's private key, unencrypted PEM; a secret: `pulumi config set --secret --path
+    <key>.privateKey < ca.key`."""
+
+    @property
+    def chain(self) -> imported.ImportedChain:
+        return imported.read_chain(self.certificate)
+
+    @model_validator(mode="after")
+    def _signs_with_its_key(self) -> Self:
+        return valid(self, _import_problems(self.certificate, self.private_key))
+
+
+def _import_problems(certificate: str, private_key: str) -> list[InitErrorDetails]:
+    found = imported.import_problems(certificate, private_key)
+    return [
+        problem((to_camel(field),), message)
+        for field, messages in found.items()
+        for message in messages
+    ]
+
+
+class AuthoritySettings(ConfigObject):
+    """A certificate authority (`pki.serverCa`, `pki.clientCa`): one the stack creates
+    (`commonName`), or an existing one it imports (`certificate` and `privateKey`)."""
+
+    shapes = (
+        "{commonName, organization?, validityDays?, intermediate?} to create a CA",
+        "{certificate, privateKey, intermediate?} to import one",
+    )
+
+    common_name: CommonName | None = None
+    """Subject CN of a CA the stack creates."""
     organization: Organization | None = None
-    """Subject O of the CA."""
+    """Subject O of a CA the stack creates."""
     validity_days: Days = 3650
-    """Lifetime of the CA, in days."""
+    """Lifetime of a CA the stack creates, in days."""
+    certificate: CertificatePem | None = None
+    """Imports an existing CA instead of creating one: its certificate, PEM, followed by any
+    certificates above it up to the root. The stack signs with it and never replaces it."""
+    private_key: PrivateKeyPem | None = None
+    """The imported CA's private key, unencrypted PEM; a secret: `pulumi config set --secret
+    --path pki.clientCa.privateKey < ca.key`."""
     intermediate: IntermediateSettings | None = None
     """An intermediate CA signed by this one that issues its certificates; this CA stays the
     root that verifiers trust."""
+
+    @property
+    def chain(self) -> imported.ImportedChain | None:
+        """The imported CA and the certificates above it; None for a CA the stack creates."""
+        return imported.read_chain(self.certificate) if self.certificate else None
+
+    @property
+    def lifetime(self) -> str:
+        """`lifetime_days` in the words of an error message."""
+        if self.certificate is None:
+            return f"validityDays ({self.validity_days})"
+        return f"remaining lifetime ({self.lifetime_days} days)"
+
+    @property
+    def lifetime_days(self) -> int:
+        """Days this CA is valid for: `validityDays`, or what is left of an imported one."""
+        chain = self.chain
+        return self.validity_days if chain is None else chain.remaining_days(datetime.now(UTC))
 
     @property
     def intermediate_validity_days(self) -> int:
         """Lifetime of the intermediate, its default applied (0 without an intermediate)."""
         if self.intermediate is None:
             return 0
-        return self.intermediate.validity_days or min(1825, self.validity_days)
+        return self.intermediate.validity_days or min(1825, self.lifetime_days)
 
     @property
     def issuing_validity_days(self) -> int:
         """Lifetime of the CA that signs the leaves: the intermediate if there is one."""
-        return self.intermediate_validity_days or self.validity_days
+        return self.intermediate_validity_days or self.lifetime_days
+
+    @model_validator(mode="after")
+    def _created_or_imported(self) -> Self:
+        if self.certificate is None and self.private_key is None:
+            if self.common_name is None:
+                message = (
+                    "is required: the CA to create; or import an existing CA with certificate "
+                    "and privateKey instead"
+                )
+                return valid(self, [problem(("commonName",), message)])
+            return valid(self, [])
+        problems = [
+            problem((to_camel(field),), "only applies to a CA the stack creates, not to an import")
+            for field in ("common_name", "organization", "validity_days")
+            if field in self.model_fields_set
+        ]
+        for present, missing in (("certificate", "private_key"), ("private_key", "certificate")):
+            if getattr(self, missing) is None:
+                message = f"is required with {to_camel(present)}: an imported CA needs both"
+                problems.append(problem((to_camel(missing),), message))
+        if self.certificate is not None and self.private_key is not None:
+            problems += _import_problems(self.certificate, self.private_key)
+        return valid(self, problems)
 
     @model_validator(mode="after")
     def _intermediate_expires_with_its_root(self) -> Self:
         days = self.intermediate.validity_days if self.intermediate else None
-        message = "must not exceed the root's validityDays ({}), got {}"
+        message = "must not exceed the root's {}, got {}"
         problems = (
-            [problem(("intermediate", "validityDays"), message.format(self.validity_days, days))]
-            if days is not None and days > self.validity_days
+            [problem(("intermediate", "validityDays"), message.format(self.lifetime, days))]
+            if days is not None and days > self.lifetime_days
             else []
         )
         return valid(self, problems)
+
+
+def _issuing_lifetime(ca: AuthoritySettings) -> str:
+    if ca.intermediate is not None:
+        return f"validityDays ({ca.intermediate_validity_days})"
+    return ca.lifetime
 
 
 class ServerSettings(ConfigObject):
@@ -195,10 +289,8 @@ class ClientSettings(ConfigObject):
     """Stable, unique identity of the client; its key in the stack outputs."""
     common_name: CommonName = Field(default_factory=lambda fields: fields["name"])
     """Subject CN, what upstreams and `matchCn` see (default: `name`)."""
-    organizations: Annotated[tuple[Organization, ...], NoRepeats] = Field(
-        default=(), json_schema_extra={"maxItems": 1}
-    )
-    """Subject O, the client's group: at most one, as pulumi-tls writes a single O attribute."""
+    organizations: Annotated[tuple[Organization, ...], NoRepeats] = ()
+    """Subject O, the client's groups, in order (what Kubernetes reads as groups)."""
     validity_days: Days = 180
     """Lifetime of the client certificate in days, at most the CA's."""
     renew_before_days: Days = Field(default_factory=_renewal_window)
@@ -209,17 +301,6 @@ class ClientSettings(ConfigObject):
     no longer exported."""
     revocation_reason: RevocationReason = RevocationReason.UNSPECIFIED
     """RFC 5280 reason code of the revocation, only with `revoked: true`."""
-
-    @field_validator("organizations")
-    @classmethod
-    def _at_most_one_organization(cls, organizations: tuple[str, ...]) -> tuple[str, ...]:
-        if len(organizations) > 1:
-            # pulumi-tls (like terraform-provider-tls) writes a single O attribute per subject.
-            fail(
-                "may hold at most one organization (pulumi-tls certificate subjects carry a "
-                f"single O attribute), got {len(organizations)}"
-            )
-        return organizations
 
     @field_validator("revocation_reason")
     @classmethod
@@ -311,12 +392,20 @@ class PkiSettings(ConfigObject):
             (("clients", index), client.validity_days, self.client_ca or self.server_ca)
             for index, client in enumerate(self.clients)
         ]
-        message = "must not exceed the issuing CA's validityDays ({}), got {}"
+        message = "must not exceed the issuing CA's {}, got {}"
         problems = [
-            problem((*at, "validityDays"), message.format(ca.issuing_validity_days, days))
+            problem((*at, "validityDays"), message.format(_issuing_lifetime(ca), days))
             for at, days, ca in leaves
             if days > ca.issuing_validity_days
         ]
+        # The CA that signs clients also signs their revocation list.
+        role = "clientCa" if self.client_ca is not None else "serverCa"
+        chain = (self.client_ca or self.server_ca).chain
+        if chain is not None:
+            problems += [
+                problem((role, "certificate"), message)
+                for message in imported.crl_signing_problems(chain)
+            ]
         return valid(self, problems)
 
 
@@ -467,6 +556,77 @@ class GatewaySettings(ConfigObject):
     forwarded upstream, which Gateway API itself cannot express."""
 
 
+class KubernetesApiUserSettings(ConfigObject):
+    """A user of the Kubernetes API server (`kubernetesApi.users[]`)."""
+
+    name: CommonName
+    """The user name, written as the certificate's CN; its key in `kubeconfigs`."""
+    groups: Annotated[tuple[Organization, ...], NoRepeats] = ()
+    """The user's groups, each written as an O of the certificate."""
+    validity_days: Days = 365
+    """Lifetime of the client certificate in days, at most the cluster CA's."""
+    renew_before_days: Days = Field(default_factory=_renewal_window)
+    """`pulumi up` replaces the certificate this many days before it expires (default 30, at
+    most half the lifetime)."""
+    cluster_roles: Annotated[tuple[RoleName, ...], NoRepeats] = ()
+    """ClusterRoles to bind the user to, one ClusterRoleBinding each."""
+    revoked: Flag = False
+    """Revoke the user: the kubeconfig leaves the outputs and the bindings are deleted. The API
+    server reads no CRL, so the certificate itself authenticates until it expires."""
+
+    @model_validator(mode="after")
+    def _renews_in_time(self) -> Self:
+        days, validity_days = self.renew_before_days, self.validity_days
+        return valid(self, _ahead_of_expiry("renewBeforeDays", days, validity_days))
+
+
+class KubernetesApiSettings(ConfigObject):
+    """Client certificates and kubeconfigs for users of a Kubernetes API server
+    (`kubernetesApi`), signed by the cluster's own CA."""
+
+    server: HttpsUrl
+    """The API server URL written in each kubeconfig, `https://host:port`."""
+    # Unset means computed from `server`: no default in the schema.
+    cluster_name: Subdomain | None = Field(default_factory=lambda: None)
+    """The cluster's name in the kubeconfigs (default: the server's host)."""
+    ca: ImportedAuthoritySettings
+    """The cluster CA (kubeadm's `/etc/kubernetes/pki/ca.crt` and `ca.key`), the one the API
+    server's `--client-ca-file` names."""
+    server_ca_certificate: CertificatePem | None = None
+    """The CA of the API server's serving certificate, if another CA than `ca` signed it."""
+    users: tuple[KubernetesApiUserSettings, ...] = ()
+    """One entry per user."""
+
+    @property
+    def cluster(self) -> str:
+        """The cluster's name in the kubeconfigs, its default applied."""
+        return self.cluster_name or (urllib.parse.urlsplit(self.server).hostname or "kubernetes")
+
+    @field_validator("users")
+    @classmethod
+    def _user_names_are_unique(cls, users: tuple[KubernetesApiUserSettings, ...]) -> Any:
+        names = [user.name for user in users]
+        message = "repeats {}; user names must be unique"
+        return valid(
+            users, [problem((i, "name"), message.format(show(n))) for i, n in repeated(names)]
+        )
+
+    @model_validator(mode="after")
+    def _certificates_expire_with_the_ca(self) -> Self:
+        lifetime = self.ca.chain.remaining_days(datetime.now(UTC))
+        message = (
+            f"must not exceed what is left of the cluster CA's lifetime ({lifetime} days), got {{}}"
+        )
+        return valid(
+            self,
+            [
+                problem(("users", index, "validityDays"), message.format(user.validity_days))
+                for index, user in enumerate(self.users)
+                if user.validity_days > lifetime
+            ],
+        )
+
+
 # What Gateway API cannot express, and what to do instead, by `ingress` key.
 GATEWAY_API_REFUSALS = {
     "match_cn": (
@@ -503,6 +663,8 @@ class StackSettings(ConfigObject):
     API implementation."""
     gateway: GatewaySettings | None = None
     """The Gateway, with `enforcer: gateway-api`."""
+    kubernetes_api: KubernetesApiSettings | None = None
+    """Client certificates and kubeconfigs for users of a Kubernetes API server."""
 
     @model_validator(mode="after")
     def _gateway_api_can_express_the_ingress(self) -> Self:
@@ -537,10 +699,10 @@ class StackSettings(ConfigObject):
 
     @model_validator(mode="after")
     def _mesh_ca_expires_with_the_root(self) -> Self:
-        if self.mesh is None or self.mesh.ca_validity_days <= self.pki.server_ca.validity_days:
+        if self.mesh is None or self.mesh.ca_validity_days <= self.pki.server_ca.lifetime_days:
             return self
-        message = "must not exceed pki.serverCa.validityDays ({}), got {}"
-        days = (self.pki.server_ca.validity_days, self.mesh.ca_validity_days)
+        message = "must not exceed pki.serverCa.{}, got {}"
+        days = (self.pki.server_ca.lifetime, self.mesh.ca_validity_days)
         return valid(self, [problem(("mesh", "caValidityDays"), message.format(*days))])
 
     @field_validator("pki")
@@ -593,24 +755,55 @@ def _needs_envoy_gateway(settings: StackSettings) -> list[InitErrorDetails]:
     return problems
 
 
-def parse_settings(config: Mapping[str, Any]) -> StackSettings:
+# Where the config document holds private keys, as README paths.
+PRIVATE_KEY_PATHS = (
+    ("pki", "serverCa", "privateKey"),
+    ("pki", "clientCa", "privateKey"),
+    ("kubernetesApi", "ca", "privateKey"),
+)
+
+
+def parse_settings(
+    config: Mapping[str, Any], secret_keys: Collection[str] | None = None
+) -> StackSettings:
     """Validates the project's stack config and returns it typed, with defaults applied.
 
     Args:
         config: every `mtls-ingress:` key of the stack, namespace stripped, values decoded
             from JSON (`{"host": "...", "pki": {...}}`).
+        secret_keys: the keys of `config` that the stack holds as secrets (one whose value
+            has a secret inside, such as `pki` with `pulumi config set --secret --path
+            pki.clientCa.privateKey`). Given, a private key in any other key is a problem.
 
     Raises:
         pulumi.RunError: naming every offending field path and what it accepts.
     """
-    try:
-        return StackSettings.model_validate(config)
-    except pydantic.ValidationError as error:
-        invalid = error
     problems = Problems("invalid mtls-ingress stack configuration")
-    for line in invalid.errors():
-        # The path as the README writes it: `pki.clients[1].validityDays`.
-        path = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in line["loc"])
-        problems.add(path.removeprefix("."), line["msg"])
+    if secret_keys is not None:
+        for key_path in PRIVATE_KEY_PATHS:
+            if key_path[0] not in secret_keys and _lookup(config, key_path) is not None:
+                written = ".".join(key_path)
+                problems.add(
+                    written,
+                    "must be a secret, or the key would be stored in plain text in the stack "
+                    f"file: set it with `pulumi config set --secret --path {written} < ca.key`",
+                )
+    try:
+        settings = StackSettings.model_validate(config)
+    except pydantic.ValidationError as error:
+        for line in error.errors():
+            # The path as the README writes it: `pki.clients[1].validityDays`.
+            steps = line["loc"]
+            path = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in steps)
+            problems.add(path.removeprefix("."), line["msg"])
+        problems.raise_if_any()
+        raise  # not reached: a ValidationError names at least one problem
     problems.raise_if_any()
-    raise invalid  # not reached: a ValidationError names at least one problem
+    return settings
+
+
+def _lookup(document: Mapping[str, Any], path: tuple[str, ...]) -> object:
+    value: object = document
+    for step in path:
+        value = value.get(step) if isinstance(value, Mapping) else None
+    return value

@@ -12,7 +12,7 @@ import copy
 import json
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
-from typing import Annotated, Any, NoReturn, Self, TypeVar, get_args
+from typing import Annotated, Any, ClassVar, NoReturn, Self, TypeVar, get_args
 
 import pydantic
 from pydantic.alias_generators import to_camel
@@ -20,6 +20,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, core_schema
 
 from .. import formats
+from ..pki import imported
 
 T = TypeVar("T")
 
@@ -65,6 +66,8 @@ class ConfigObject(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(
         frozen=True, extra="forbid", alias_generator=to_camel, use_attribute_docstrings=True
     )
+    # The object's forms in README notation, when it has several (`{a, b?}`); else its keys.
+    shapes: ClassVar[tuple[str, ...]] = ()
 
     @pydantic.model_validator(mode="wrap")
     @classmethod
@@ -101,6 +104,8 @@ def _in_plain_words(line: ErrorDetails, fields: Mapping[str, FieldInfo]) -> str:
     got = show(line["input"])
     match line["type"]:
         case "missing" if isinstance(kind, type) and issubclass(kind, ConfigObject):
+            if kind.shapes:
+                return "is required: " + " or ".join(kind.shapes)
             keys = [
                 f"{f.alias}{'' if f.is_required() else '?'}" for f in kind.model_fields.values()
             ]
@@ -151,6 +156,8 @@ IngressName = Annotated[str, text(_ingress_name, pattern=formats.DNS_LABEL.patte
 IngressPath = Annotated[str, text(formats.ingress_path, pattern=formats.INGRESS_PATH.pattern)]
 ErrorPage = Annotated[str, text(formats.auth_tls_error_page, pattern=formats.ERROR_PAGE.pattern)]
 MatchCn = Annotated[str, text(formats.auth_tls_match_cn, pattern="^CN=")]
+HttpsUrl = Annotated[str, text(formats.https_url, pattern="^https://")]
+RoleName = Annotated[str, text(formats.rbac_name, pattern=formats.RBAC_NAME.pattern)]
 
 
 def _integer(value: object) -> int | None:
@@ -215,6 +222,54 @@ NotEmpty = pydantic.BeforeValidator(
 NoRepeats = pydantic.AfterValidator(
     lambda values: valid(values, [problem((i,), f"repeats {show(v)}") for i, v in repeated(values)])
 )
+
+
+def _pem(read: Callable[[str], object]) -> Callable[[object], str]:
+    """A reader of PEM text that `read` accepts; what is wrong never quotes the value."""
+
+    def read_pem(value: object) -> str:
+        if not isinstance(value, str) or not value.strip():
+            fail("must be PEM text: a non-empty string")
+        try:
+            read(value)
+        except ValueError as error:
+            fail(str(error))
+        return value.strip() + "\n"
+
+    return read_pem
+
+
+# A value set with `pulumi config set --secret` is written `{secure: ...}` in the stack file.
+SECURE_VALUE = {
+    "type": "object",
+    "properties": {
+        "secure": {
+            "type": "string",
+            "description": "The encrypted value, as `pulumi config set --secret` writes it.",
+        }
+    },
+    "required": ["secure"],
+    "additionalProperties": False,
+}
+CertificatePem = Annotated[
+    str,
+    reads(
+        _pem(imported.read_chain),
+        {"anyOf": [{"type": "string", "pattern": "-----BEGIN CERTIFICATE-----"}, SECURE_VALUE]},
+    ),
+]
+PrivateKeyPem = Annotated[
+    str,
+    reads(
+        _pem(imported.read_private_key),
+        {
+            "anyOf": [
+                SECURE_VALUE,
+                {"type": "string", "pattern": "-----BEGIN [A-Z ]*PRIVATE KEY-----"},
+            ]
+        },
+    ),
+]
 
 # Settings users put in the controller ConfigMap that the controller silently ignores there.
 _FLAGS = "enable-ssl-passthrough default-ssl-certificate enable-ssl-chain-completion ingress-class"

@@ -33,6 +33,7 @@ EXPORTS = {
     "serverCertificateRenewAt",
     "clientCertificates",
     "clientPrivateKeys",
+    "clientBundles",
     "revokedClientSerials",
 }
 
@@ -50,6 +51,7 @@ def test_dev_stack_exports_every_documented_output(mocks: MockRuntime) -> None:
     assert set(outputs["revokedClientSerials"]) == {"legacy-batch"}
     for client in outputs["clientCertificates"].values():
         assert set(client) == {"certificate", "chain", "serialNumber", "expiresAt", "renewAt"}
+    assert set(outputs["clientBundles"]) == {"checkout", "reporting"}
 
 
 def test_secret_names_are_exported_as_generated(mocks: MockRuntime) -> None:
@@ -199,9 +201,9 @@ BAD_CONFIGS = [
         "revoked: true",
     ),
     (
-        _set("pki.clients[0].organizations", ["a", "b"]),
-        "pki.clients[0].organizations",
-        "at most one",
+        _set("pki.clients[0].organizations", ["dev", 5]),
+        "pki.clients[0].organizations[1]",
+        "must be a non-empty string",
     ),
     (_set("pki.clients[0].revoked", "yes"), "pki.clients[0].revoked", "true or false"),
     (_set("pki.clients[0].validityDay", 30), "pki.clients[0].validityDay", "unknown key"),
@@ -277,7 +279,7 @@ def test_every_problem_is_reported_in_one_error(mocks: MockRuntime) -> None:
         "pki.clientCa.validityDays",
         "pki.server.ipAddresses[0]",
         "pki.clients[1].validityDays",
-        "pki.clients[0].organizations",
+        "pki.clients[0].organizations[1]",
         "pki.crl.refreshBeforeDays",
         "ingress.backend.port",
         "controller.manage",

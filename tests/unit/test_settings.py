@@ -179,8 +179,8 @@ def test_wrong_types_are_reported_not_raised() -> None:
     problems = _problems(config)
     assert problems[0].startswith("pki: must be an object with the keys keyAlgorithm, serverCa")
     assert (
-        "pki.serverCa: is required: {commonName, organization?, validityDays?, intermediate?}"
-        in problems
+        "pki.serverCa: is required: {commonName, organization?, validityDays?, intermediate?} "
+        "to create a CA or {certificate, privateKey, intermediate?} to import one" in problems
     )
     assert 'ingress.paths: must be a list of strings, got "/"' in problems
     assert "ingress.backend.port: must be an integer from 1 to 65535, got true" in problems
