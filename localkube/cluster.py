@@ -97,8 +97,10 @@ class LocalCluster:
             f"--kubeconfig={self.kubeconfig}",
             f"--authentication-kubeconfig={self.kubeconfig}",
             f"--authorization-kubeconfig={self.kubeconfig}",
-            # Namespace deletion and garbage collection of owned objects; nothing here runs Pods.
-            "--controllers=namespace-controller,garbage-collector-controller",
+            # Namespace deletion, garbage collection of owned objects, and the aggregated
+            # ClusterRoles (view, edit, admin get their rules from it); nothing here runs Pods.
+            "--controllers=namespace-controller,garbage-collector-controller,"
+            "clusterrole-aggregation-controller",
             "--leader-elect=false",
             "--bind-address=127.0.0.1",
             f"--secure-port={free_port()}",
@@ -238,8 +240,8 @@ class ApiClient:
 
 
 def _write_pki(directory: Path) -> None:
-    """The cluster CA, the API server's serving certificate, an admin client certificate
-    (O=system:masters) and the service account signing key."""
+    """The cluster CA and its key, the API server's serving certificate, an admin client
+    certificate (O=system:masters) and the service account signing key."""
     now = datetime.now(UTC) - timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "local-kubernetes-ca")])
@@ -269,6 +271,8 @@ def _write_pki(directory: Path) -> None:
         .sign(ca_key, hashes.SHA256())
     )
     _write(directory / "ca.crt", ca.public_bytes(serialization.Encoding.PEM))
+    # Kept, like kubeadm's ca.key: the cluster CA is what a stack's `kubernetesApi.ca` imports.
+    _write(directory / "ca.key", _private_pem(ca_key))
     _issue(
         directory / "apiserver",
         ca,

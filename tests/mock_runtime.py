@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import runpy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -56,16 +56,19 @@ class MockRuntime:
         config: Mapping[str, object] | None = None,
         stack: str = "dev",
         preview: bool = False,
+        secret_keys: Collection[str] = (),
     ) -> T:
-        """Runs `build` as a Pulumi program and waits for every registration to finish."""
+        """Runs `build` as a Pulumi program and waits for every registration to finish;
+        `secret_keys` are the keys of `config` that the stack holds as secrets."""
         runtime_settings.ROOT.set(None)
         previous = os.environ.get("PULUMI_CONFIG")
-        os.environ["PULUMI_CONFIG"] = json.dumps(
-            {
-                f"{PROJECT_NAME}:{key}": value if isinstance(value, str) else json.dumps(value)
-                for key, value in (config or {}).items()
-            }
-        )
+        values = {
+            f"{PROJECT_NAME}:{key}": value if isinstance(value, str) else json.dumps(value)
+            for key, value in (config or {}).items()
+        }
+        os.environ["PULUMI_CONFIG"] = json.dumps(values)
+        # As the language host does: the config, and which of its keys are secrets.
+        pulumi.runtime.set_all_config(values, [f"{PROJECT_NAME}:{key}" for key in secret_keys])
         try:
             # Outputs created under a previous runtime belong to a closed event loop; the
             # runtime would wait on them forever (as `pulumi.runtime.test` also clears them).

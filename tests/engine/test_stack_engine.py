@@ -40,6 +40,7 @@ from tests.mock_runtime import PROJECT_DIR
 
 CRL = "pulumi-python:dynamic/mtls:SignedCrl"
 RENEWAL = "pulumi-python:dynamic/mtls:RenewalSchedule"
+BUNDLE = "pulumi-python:dynamic/mtls:ClientBundle"
 DEV = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]
 NAMESPACE = DEV["mtls-ingress:namespace"]
 BACKEND = DEV["mtls-ingress:ingress"]["backend"]
@@ -110,13 +111,14 @@ def test_the_deployed_secrets_enforce_mtls_on_nginx(stack: Engine, cluster: Loca
             assert site.get(credentials).status == 400, client
 
 
-def test_a_revocation_updates_only_the_crl_and_its_secret_in_place(
+def test_a_revocation_updates_the_crl_and_its_secret_in_place(
     stack: Engine, cluster: LocalCluster
 ) -> None:
     before = _outputs(stack)
     stack.run("config", "set", "--path", "mtls-ingress:pki.clients[0].revoked", "true")
     steps = preview_steps(stack)
     assert steps == [
+        ("delete", BUNDLE, "mtls-ingress-client-checkout-pkcs12"),
         ("update", SECRET, "mtls-ingress-client-ca-bundle-secret"),
         ("update", CRL, "mtls-ingress-client-ca-revocations-crl"),
     ]
@@ -164,6 +166,7 @@ def test_a_due_client_renewal_replaces_just_its_key_and_certificate(
         ("replace", "mtls-ingress-client-reporting-key"),
         ("update", "mtls-ingress-client-ca-bundle-secret"),
         ("update", "mtls-ingress-client-ca-revocations-crl"),
+        ("update", "mtls-ingress-client-reporting-pkcs12"),
         ("update", "mtls-ingress-client-reporting-renewal"),
     ]
     with watching_secrets(cluster.client(), NAMESPACE) as watch:

@@ -1,0 +1,317 @@
+"""Imported CAs, several groups per identity, client bundles and Kubernetes API users, under the
+real engine and plugins, against the local API server, whose own CA (`--client-ca-file`) is
+the imported `kubernetesApi.ca`.
+
+The tests run in order on one stack: a plaintext key refused at preview, the keys set as
+secrets, up, a clean second preview, kubectl with each generated kubeconfig, the bundles
+opened by cryptography, OpenSSL and keytool, the ingress served by nginx and called with the
+bundle's own curl command, and a user's revocation."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shlex
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from localkube.cluster import LocalCluster
+from localkube.objects import install_backend, read_served
+from tests.conformance.site import Declared, serve
+from tests.engine.conftest import Engine, new_engine, project_program, toolchain_bin
+from tests.engine.live import preview_steps
+from tests.mock_runtime import PROJECT_DIR
+from tests.pki_material import Authority, issue_client, make_authority
+
+DEV = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]
+NAMESPACE = "kubernetes-api-users"
+BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+
+
+@pytest.fixture(scope="module")
+def client_ca() -> Authority:
+    """The CA that `pki.clientCa` imports: an existing one, made outside the stack."""
+    return make_authority("Imported Clients CA")
+
+
+@pytest.fixture(scope="module")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster, client_ca: Authority
+) -> Iterator[Engine]:
+    root = tmp_path_factory.mktemp("kubernetes-api")
+    document: dict[str, Any] = {key.split(":", 1)[1]: value for key, value in DEV.items()}
+    document["namespace"] = NAMESPACE
+    pki = document["pki"]
+    pki["clientCa"] = {"certificate": client_ca.certificate_pem}
+    pki["clients"] = [
+        {"name": "checkout", "organizations": ["payments-writers"]},
+        {"name": "reporting", "organizations": ["payments-readers", "finance"]},
+    ]
+    pki["revokedSerials"] = []
+    document["ingress"].pop("matchCn")
+    # The stack of test_stack_engine owns the controller ConfigMap's keys on the same cluster.
+    document["controller"] = {"manage": "none"}
+    document["kubernetesApi"] = {
+        "server": cluster.server,
+        "clusterName": "local",
+        "ca": {"certificate": (cluster.directory / "pki" / "ca.crt").read_text()},
+        "users": [
+            {
+                "name": "alice",
+                "groups": ["dev", "system:authenticated-readers"],
+                "validityDays": 20,
+                "renewBeforeDays": 5,
+                "clusterRoles": ["view"],
+            },
+            {"name": "bob", "groups": ["ops"], "validityDays": 20, "clusterRoles": ["edit"]},
+        ],
+    }
+    program = project_program(root, document)
+    install_backend(cluster.client(), NAMESPACE, "payments-api", 8080)
+    engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
+    yield engine
+    engine.run("destroy", "--yes", "--skip-preview", check=False)
+
+
+def _outputs(engine: Engine) -> dict[str, Any]:
+    return json.loads(engine.run("stack", "output", "--json", "--show-secrets").stdout)  # type: ignore[no-any-return]
+
+
+def _set_key(engine: Engine, path: str, pem: str, *, secret: bool) -> None:
+    """`pulumi config set [--secret] --path PATH < key.pem`, as the README tells."""
+    flags = ["--secret"] if secret else ["--plaintext"]
+    subprocess.run(
+        ["pulumi", "--non-interactive", "config", "set", *flags, "--path", f"mtls-ingress:{path}"],
+        input=pem,
+        cwd=engine.program,
+        env=engine.environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def _kubectl(kubeconfig: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(toolchain_bin() / "kubectl"), f"--kubeconfig={kubeconfig}", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _kubeconfig(directory: Path, name: str, text: str) -> Path:
+    path = directory / f"{name}.kubeconfig"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def test_a_plaintext_key_fails_the_preview_naming_the_field(
+    stack: Engine, cluster: LocalCluster, client_ca: Authority
+) -> None:
+    cluster_key = (cluster.directory / "pki" / "ca.key").read_text()
+    _set_key(stack, "kubernetesApi.ca.privateKey", cluster_key, secret=False)
+    _set_key(stack, "pki.clientCa.privateKey", client_ca.private_key_pem, secret=True)
+    completed = stack.run("preview", check=False)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode != 0
+    assert "kubernetesApi.ca.privateKey: must be a secret" in output, output
+    assert "pulumi config set --secret --path kubernetesApi.ca.privateKey" in output
+    assert "pki.clientCa.privateKey" not in output
+    assert "Traceback" not in output
+    assert "BEGIN" not in output, "the message must not repeat the key"
+
+
+def test_with_secret_keys_a_new_stack_previews_and_deploys(
+    stack: Engine, cluster: LocalCluster
+) -> None:
+    cluster_key = (cluster.directory / "pki" / "ca.key").read_text()
+    _set_key(stack, "kubernetesApi.ca.privateKey", cluster_key, secret=True)
+    stack.run("preview", "--diff")
+    stack.run("up", "--yes", "--skip-preview")
+    stack.run("preview", "--expect-no-changes")
+
+
+def test_imported_cas_are_not_resources_of_the_stack(stack: Engine) -> None:
+    state = json.loads(stack.run("stack", "export").stdout)
+    names = {resource["urn"].rsplit("::", 1)[1] for resource in state["deployment"]["resources"]}
+    assert "mtls-ingress-client-ca" in names and "mtls-ingress-kubernetes-ca" in names
+    assert not any(
+        name.startswith(("mtls-ingress-client-ca-key", "mtls-ingress-client-ca-cert"))
+        for name in names
+    )
+    assert not any(name.startswith("mtls-ingress-kubernetes-ca-") for name in names)
+    assert "PRIVATE KEY" not in stack.run("stack", "export").stdout
+
+
+def test_each_kubeconfig_authenticates_its_user_with_its_groups(
+    stack: Engine, tmp_path: Path
+) -> None:
+    kubeconfigs = _outputs(stack)["kubeconfigs"]
+    assert set(kubeconfigs) == {"alice", "bob"}
+    for name, groups in (("alice", {"dev", "system:authenticated-readers"}), ("bob", {"ops"})):
+        config = yaml.safe_load(kubeconfigs[name])
+        assert config["current-context"] == f"{name}@local"
+        completed = _kubectl(
+            _kubeconfig(tmp_path, name, kubeconfigs[name]), "auth", "whoami", "-o", "json"
+        )
+        assert completed.returncode == 0, completed.stderr
+        user = json.loads(completed.stdout)["status"]["userInfo"]
+        assert user["username"] == name
+        assert set(user["groups"]) == groups | {"system:authenticated"}
+
+
+def test_cluster_roles_decide_what_a_user_may_do(stack: Engine, tmp_path: Path) -> None:
+    alice = _kubeconfig(tmp_path, "alice", _outputs(stack)["kubeconfigs"]["alice"])
+    assert _kubectl(alice, "auth", "can-i", "get", "pods").stdout.strip() == "yes"
+    assert _kubectl(alice, "auth", "can-i", "create", "secrets").stdout.strip() == "no"
+    assert _kubectl(alice, "get", "pods", "-A").returncode == 0
+
+
+def test_a_certificate_from_a_foreign_ca_is_refused(stack: Engine, tmp_path: Path) -> None:
+    foreign = make_authority("Someone Else's CA")
+    certificate, key = issue_client(foreign.certificate, foreign.key, "alice")
+    config = yaml.safe_load(_outputs(stack)["kubeconfigs"]["alice"])
+    user = config["users"][0]["user"]
+    user["client-certificate-data"] = base64.b64encode(certificate.encode()).decode()
+    user["client-key-data"] = base64.b64encode(key.encode()).decode()
+    completed = _kubectl(_kubeconfig(tmp_path, "foreign", yaml.safe_dump(config)), "auth", "whoami")
+    assert completed.returncode != 0
+    assert "Unauthorized" in completed.stderr, completed.stderr
+
+
+def test_several_groups_are_each_an_organization_of_the_certificate(stack: Engine) -> None:
+    outputs = _outputs(stack)
+    certificate = x509.load_pem_x509_certificate(
+        outputs["clientCertificates"]["reporting"]["certificate"].encode()
+    )
+    organizations = [
+        a.value for a in certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    ]
+    assert sorted(organizations) == ["finance", "payments-readers"]
+
+
+def test_every_bundle_opens_with_its_password(
+    stack: Engine, client_ca: Authority, tmp_path: Path
+) -> None:
+    bundles = _outputs(stack)["clientBundles"]
+    assert set(bundles) == {"checkout", "reporting"}
+    ca_file = tmp_path / "client-ca.crt"
+    ca_file.write_text(client_ca.certificate_pem)
+    for name, bundle in bundles.items():
+        assert set(bundle) == {
+            "certificate",
+            "chain",
+            "privateKey",
+            "pkcs12",
+            "pkcs12Password",
+            "curl",
+        }
+        data, password = base64.b64decode(bundle["pkcs12"]), bundle["pkcs12Password"]
+        loaded = pkcs12.load_pkcs12(data, password.encode())
+        assert loaded.cert is not None and loaded.key is not None
+        assert loaded.cert.friendly_name == name.encode()
+        p12 = tmp_path / f"{name}.p12"
+        p12.write_bytes(data)
+        info = subprocess.run(
+            [
+                "openssl",
+                "pkcs12",
+                "-in",
+                str(p12),
+                "-passin",
+                f"pass:{password}",
+                "-info",
+                "-noout",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert info.returncode == 0, info.stderr
+        assert "PBES2" in info.stderr and "AES-256-CBC" in info.stderr, info.stderr
+        keytool = subprocess.run(
+            [
+                shutil.which("keytool") or "keytool",
+                "-list",
+                "-keystore",
+                str(p12),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                password,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert keytool.returncode == 0, keytool.stdout + keytool.stderr
+        assert "PrivateKeyEntry" in keytool.stdout, keytool.stdout
+        chain = tmp_path / f"{name}.crt"
+        chain.write_text(bundle["chain"])
+        verified = subprocess.run(
+            ["openssl", "verify", "-CAfile", str(ca_file), "-purpose", "sslclient", str(chain)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_the_bundles_curl_command_calls_the_ingress(
+    stack: Engine, cluster: LocalCluster, client_ca: Authority
+) -> None:
+    outputs = _outputs(stack)
+    ingress, secrets, controller_data = read_served(cluster.client(), NAMESPACE, "payments-api")
+    declared = Declared(
+        ingress=ingress,
+        secrets=secrets,
+        controller_data=controller_data,
+        outputs=outputs,
+        client_ca_certificate_pem=client_ca.certificate_pem,
+        client_ca_private_key_pem=client_ca.private_key_pem,
+        revoked_clients={},
+    )
+    with serve(declared) as site:
+        assert site.get(None).status == 400
+        for name, bundle in outputs["clientBundles"].items():
+            # The files the command names, written as the README tells.
+            site.file("server-ca.crt", outputs["serverCaCertificate"])
+            site.file(f"{name}.crt", bundle["chain"])
+            site.file(f"{name}.key", bundle["privateKey"])
+            command = [
+                *shlex.split(bundle["curl"]),
+                *("--connect-to", f"{site.host}:443:127.0.0.1:{site.port}"),
+                *("--silent", "--output", "/dev/null", "--write-out", "%{http_code}"),
+            ]
+            completed = subprocess.run(
+                command, cwd=site.directory, capture_output=True, text=True, check=False
+            )
+            assert completed.stdout == "200", (name, completed.stdout, completed.stderr)
+
+
+def test_revoking_a_user_removes_its_kubeconfig_and_bindings(stack: Engine, tmp_path: Path) -> None:
+    bob = _kubeconfig(tmp_path, "bob", _outputs(stack)["kubeconfigs"]["bob"])
+    assert _kubectl(bob, "auth", "can-i", "create", "deployments").stdout.strip() == "yes"
+    stack.run("config", "set", "--path", "mtls-ingress:kubernetesApi.users[1].revoked", "true")
+    assert preview_steps(stack) == [("delete", BINDING, "mtls-ingress-kubernetes-api-bob-edit")]
+    stack.run("up", "--yes", "--skip-preview")
+    outputs = _outputs(stack)
+    assert set(outputs["kubeconfigs"]) == {"alice"}
+    assert set(outputs["kubernetesApiRevokedSerials"]) == {"bob"}
+    assert _kubectl(bob, "auth", "can-i", "create", "deployments").stdout.strip() == "no"
+    # The API server reads no CRL: the certificate still authenticates until it expires.
+    whoami = _kubectl(bob, "auth", "whoami", "-o", "json")
+    assert json.loads(whoami.stdout)["status"]["userInfo"]["username"] == "bob"
+    stack.run("preview", "--expect-no-changes")
