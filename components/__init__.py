@@ -6,6 +6,7 @@ In this repository the same code is the package `components`.
 """
 
 from .kubernetes import (
+    ApiUser,
     CaSecret,
     CaSecretArgs,
     ClientAuthArgs,
@@ -13,6 +14,8 @@ from .kubernetes import (
     ControllerConfigArgs,
     IstioMesh,
     IstioMeshArgs,
+    KubernetesApiAccess,
+    KubernetesApiAccessArgs,
     MtlsGateway,
     MtlsGatewayArgs,
     MtlsIngress,
@@ -25,6 +28,7 @@ from .kubernetes import (
 from .pki import (
     CertificateAuthority,
     CertificateAuthorityArgs,
+    ClientBundle,
     ClientCertificate,
     ClientCertificateArgs,
     Issuer,
@@ -39,11 +43,13 @@ from .pki import (
 from .stack import MtlsIngressStack, MtlsIngressStackArgs
 
 __all__ = [
+    "ApiUser",
     "CaSecret",
     "CaSecretArgs",
     "CertificateAuthority",
     "CertificateAuthorityArgs",
     "ClientAuthArgs",
+    "ClientBundle",
     "ClientCertificate",
     "ClientCertificateArgs",
     "ControllerConfig",
@@ -52,6 +58,8 @@ __all__ = [
     "IstioMesh",
     "IstioMeshArgs",
     "KeyAlgorithm",
+    "KubernetesApiAccess",
+    "KubernetesApiAccessArgs",
     "MtlsGateway",
     "MtlsGatewayArgs",
     "MtlsIngress",

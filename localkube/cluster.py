@@ -268,6 +268,9 @@ def _write_pki(directory: Path) -> None:
             ),
             critical=True,
         )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     _write(directory / "ca.crt", ca.public_bytes(serialization.Encoding.PEM))

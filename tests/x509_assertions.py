@@ -1,8 +1,9 @@
-"""Shared assertions over the X.509 profiles this project promises, and chain verification
-by two independent verifiers: cryptography's and `openssl verify`."""
+"""Shared assertions over the X.509 profiles this project promises, chain verification by two
+independent verifiers (cryptography's and `openssl verify`), and PKCS#12 files read by three."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tempfile
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
 
@@ -134,6 +135,37 @@ def openssl_verify(
         return subprocess.run(
             [*command, "leaf.pem"], cwd=folder, capture_output=True, text=True, check=False
         )
+
+
+def assert_pkcs12_opens(data: bytes, password: str, alias: str) -> None:
+    """A PKCS#12 file opens with `password` in cryptography, `openssl pkcs12` (PBES2 with
+    AES-256-CBC, an HMAC-SHA256 MAC) and Java's keytool, holding a key entry named `alias`."""
+    loaded = pkcs12.load_pkcs12(data, password.encode())
+    assert loaded.cert is not None and loaded.key is not None
+    assert loaded.cert.friendly_name == alias.encode()
+    assert loaded.cert.certificate.public_key() == loaded.key.public_key()
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / f"{alias}.p12"
+        path.write_bytes(data)
+        opened = ["-in", str(path), "-passin", f"pass:{password}"]
+        openssl = subprocess.run(
+            ["openssl", "pkcs12", *opened, "-info", "-noout"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert openssl.returncode == 0, openssl.stderr
+        assert "PBES2, PBKDF2, AES-256-CBC" in openssl.stderr, openssl.stderr
+        assert "MAC: sha256" in openssl.stderr, openssl.stderr
+        store = ["-keystore", str(path), "-storetype", "PKCS12", "-storepass", password]
+        keytool = subprocess.run(
+            [shutil.which("keytool") or "keytool", "-list", *store],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert keytool.returncode == 0, keytool.stdout + keytool.stderr
+        assert f"{alias}, " in keytool.stdout and "PrivateKeyEntry" in keytool.stdout
 
 
 def _assert_leaf(cert: x509.Certificate) -> None:

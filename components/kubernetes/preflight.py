@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
 from .. import formats
+from ..pki.imported import issued_by
 from ..validation import Problems
 
 
@@ -155,7 +155,7 @@ def _check_chain(
 ) -> None:
     """Each certificate must be signed by the next, and the last by a trusted CA."""
     for index, (child, parent) in enumerate(pairwise(chain)):
-        if not _issued_by(child, parent):
+        if not issued_by(child, parent):
             problems.add(
                 field,
                 f"certificate {index} ({child.subject.rfc4514_string()}) is not signed by "
@@ -166,17 +166,9 @@ def _check_chain(
     top = chain[-1]
     if top in trusted:
         return
-    if not any(_issued_by(top, anchor) for anchor in trusted):
+    if not any(issued_by(top, anchor) for anchor in trusted):
         problems.add(
             field,
             f"the chain ends at {top.subject.rfc4514_string()}, issued by "
             f"{top.issuer.rfc4514_string()}, which is not a trusted CA",
         )
-
-
-def _issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    try:
-        child.verify_directly_issued_by(parent)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True

@@ -1,6 +1,7 @@
 """The PKI: certificate authorities and the certificates they sign, on pulumi-tls."""
 
 from .authority import CertificateAuthority, CertificateAuthorityArgs
+from .bundle import ClientBundle
 from .client_certificate import ClientCertificate, ClientCertificateArgs
 from .issuer import Issuer
 from .key_algorithm import KeyAlgorithm
@@ -15,6 +16,7 @@ from .server_certificate import ServerCertificate, ServerCertificateArgs
 __all__ = [
     "CertificateAuthority",
     "CertificateAuthorityArgs",
+    "ClientBundle",
     "ClientCertificate",
     "ClientCertificateArgs",
     "Issuer",

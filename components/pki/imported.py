@@ -79,6 +79,11 @@ def chain_problems(chain: ImportedChain, now: datetime) -> list[str]:
         problems.append(f"must be a CA certificate (basicConstraints CA:TRUE); {subject} is not")
     if KeyAlgorithm.of_public_key(authority.public_key()) is None:
         problems.append(f"{subject} has a key of another type than {KEY_TYPES}")
+    if _extension(authority, x509.SubjectKeyIdentifier) is None:
+        problems.append(
+            f"{subject} has no subjectKeyIdentifier, which RFC 5280 requires of a CA: the "
+            "certificates it signs would lack the authorityKeyIdentifier verifiers look up"
+        )
     usage = _extension(authority, x509.KeyUsage)
     if usage is not None and not usage.key_cert_sign:
         problems.append(f"{subject} may not sign certificates (keyUsage lacks keyCertSign)")
@@ -89,13 +94,13 @@ def chain_problems(chain: ImportedChain, now: datetime) -> list[str]:
         elif certificate.not_valid_before_utc > now:
             problems.append(f"{name} is not valid before {certificate.not_valid_before_utc}")
     for index, (lower, upper) in enumerate(itertools.pairwise(chain.certificates)):
-        if not _issued_by(lower, upper):
+        if not issued_by(lower, upper):
             problems.append(
                 f"certificate {index + 2} did not sign certificate {index + 1}: list the CA "
                 "first, then each certificate above it up to the root"
             )
     root = chain.certificates[-1]
-    if not _issued_by(root, root):
+    if not issued_by(root, root):
         problems.append(
             f"ends with {root.subject.rfc4514_string()}, which is not self-signed: append the "
             "certificates above it up to the root, which verifiers trust"
@@ -182,7 +187,8 @@ def _extension(certificate: x509.Certificate, kind: type[E]) -> E | None:
         return None
 
 
-def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+def issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether `issuer` signed `certificate` (names, key type and signature)."""
     try:
         certificate.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, InvalidSignature):

@@ -52,6 +52,7 @@ from .values import (
     read_serial,
     repeated,
     show,
+    unique_names,
     valid,
 )
 
@@ -372,11 +373,7 @@ class PkiSettings(ConfigObject):
     @field_validator("clients")
     @classmethod
     def _client_names_are_unique(cls, clients: tuple[ClientSettings, ...]) -> Any:
-        names = [client.name for client in clients]
-        message = "repeats {}; client names must be unique"
-        return valid(
-            clients, [problem((i, "name"), message.format(show(n))) for i, n in repeated(names)]
-        )
+        return unique_names(clients, "client")
 
     @field_validator("revoked_serials")
     @classmethod
@@ -605,11 +602,7 @@ class KubernetesApiSettings(ConfigObject):
     @field_validator("users")
     @classmethod
     def _user_names_are_unique(cls, users: tuple[KubernetesApiUserSettings, ...]) -> Any:
-        names = [user.name for user in users]
-        message = "repeats {}; user names must be unique"
-        return valid(
-            users, [problem((i, "name"), message.format(show(n))) for i, n in repeated(names)]
-        )
+        return unique_names(users, "user")
 
     @model_validator(mode="after")
     def _certificates_expire_with_the_ca(self) -> Self:

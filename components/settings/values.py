@@ -54,6 +54,15 @@ def repeated(values: Sequence[T]) -> list[tuple[int, T]]:
     return [(index, value) for index, value in enumerate(values) if value in values[:index]]
 
 
+def unique_names(entries: Sequence[Any], what: str) -> Any:
+    """`entries`, unless two have the same `name` (each repeat reported at its own entry)."""
+    names = [entry.name for entry in entries]
+    message = "repeats {}; " + what + " names must be unique"
+    return valid(
+        entries, [problem((i, "name"), message.format(show(n))) for i, n in repeated(names)]
+    )
+
+
 class ConfigObject(pydantic.BaseModel):
     """One object of the stack config: camelCase keys from a closed set, `null` as absent.
 

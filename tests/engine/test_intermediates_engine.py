@@ -46,7 +46,7 @@ def test_the_deployed_two_level_chains_enforce_mtls_on_nginx(
         assert site.get(declared.revoked_clients["legacy-batch"]).status == 400
 
 
-def test_a_revocation_updates_only_the_intermediates_crl_and_the_secret(stack: Engine) -> None:
+def test_a_revocation_updates_the_intermediates_crl_and_the_secret(stack: Engine) -> None:
     stack.run("config", "set", "--path", "mtls-ingress:pki.clients[0].revoked", "true")
     preview = json.loads(stack.run("preview", "--json").stdout)
     changed = sorted(
@@ -55,6 +55,7 @@ def test_a_revocation_updates_only_the_intermediates_crl_and_the_secret(stack: E
         if step["op"] != "same"
     )
     assert changed == [
+        ("delete", "mtls-ingress-client-checkout-pkcs12"),
         ("update", "mtls-ingress-client-ca-bundle-secret"),
         ("update", "mtls-ingress-client-ca-revocations-crl"),
     ]

@@ -4,9 +4,6 @@ password, readable by cryptography, OpenSSL 3 and Java's keytool."""
 from __future__ import annotations
 
 import base64
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +12,7 @@ from pulumi.output import Unknown
 
 from components.pki.bundle import BundleProvider
 from tests.pki_material import issue_client, make_authority
+from tests.x509_assertions import assert_pkcs12_opens
 
 AUTHORITY = make_authority("Clients CA")
 
@@ -58,43 +56,7 @@ def test_an_unchanged_certificate_keeps_the_file_and_a_new_one_rebuilds_it() -> 
     assert reissued == renewed["certificate_pem"]
 
 
-def test_openssl_and_keytool_read_the_bundle(tmp_path: Path) -> None:
+def test_openssl_and_keytool_read_the_bundle() -> None:
     outs = BundleProvider().create(_props()).outs
     assert outs is not None
-    path = tmp_path / "alice.p12"
-    path.write_bytes(base64.b64decode(outs["pkcs12"]))
-    openssl = subprocess.run(
-        [
-            "openssl",
-            "pkcs12",
-            "-in",
-            str(path),
-            "-passin",
-            f"pass:{outs['password']}",
-            "-info",
-            "-noout",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert openssl.returncode == 0, openssl.stderr
-    assert "PBES2, PBKDF2, AES-256-CBC" in openssl.stderr, openssl.stderr
-    assert "MAC: sha256" in openssl.stderr, openssl.stderr
-    keytool = subprocess.run(
-        [
-            shutil.which("keytool") or "keytool",
-            "-list",
-            "-keystore",
-            str(path),
-            "-storetype",
-            "PKCS12",
-            "-storepass",
-            outs["password"],
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert keytool.returncode == 0, keytool.stdout + keytool.stderr
-    assert "alice, " in keytool.stdout and "PrivateKeyEntry" in keytool.stdout, keytool.stdout
+    assert_pkcs12_opens(base64.b64decode(outs["pkcs12"]), outs["password"], "alice")

@@ -4,9 +4,7 @@ checked when the settings are read, and the `CertificateAuthority` component imp
 from __future__ import annotations
 
 import re
-import subprocess
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -21,6 +19,7 @@ from components.settings import parse_settings
 from tests.mock_runtime import MockRuntime
 from tests.pki_material import Authority, make_authority
 from tests.stack_configs import dev_config
+from tests.x509_assertions import openssl_verify
 
 SECRET_KEYS = {"pki", "kubernetesApi"}
 
@@ -33,6 +32,7 @@ def _certificate(
     ca: bool = True,
     crl_sign: bool = True,
     days: int = 365,
+    key_identifier: bool = True,
 ) -> x509.Certificate:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
@@ -60,6 +60,12 @@ def _certificate(
             critical=True,
         )
     )
+    if key_identifier:
+        identifier = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+        builder = builder.add_extension(identifier, critical=False)
+    if issuer is not None:
+        authority = x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key())
+        builder = builder.add_extension(authority, critical=False)
     return builder.sign(issuer.key if issuer else key, hashes.SHA256())
 
 
@@ -152,6 +158,7 @@ def test_a_plaintext_key_is_refused_with_how_to_set_it() -> None:
         (None, "encrypted", "privateKey", "unencrypted PEM private key"),
         ("no crl sign", None, "certificate", "lacks cRLSign"),
         ("expired", None, "certificate", "expired on"),
+        ("no key identifier", None, "certificate", "no subjectKeyIdentifier"),
         ("intermediate alone", None, "certificate", "not self-signed"),
         ("rsa 1024", "rsa 1024", "privateKey", "RSA 2048, 3072 or 4096 bits"),
     ],
@@ -165,6 +172,7 @@ def test_what_an_imported_ca_must_be(
         "not a certificate": lambda: "ca.crt",
         "no crl sign": lambda: _pem(_certificate("Clients", key, crl_sign=False)),
         "expired": lambda: _pem(_certificate("Clients", key, days=-1)),
+        "no key identifier": lambda: _pem(_certificate("Clients", key, key_identifier=False)),
         "intermediate alone": lambda: _pem(
             _certificate("Intermediate", key, issuer=make_authority("Root"))
         ),
@@ -195,7 +203,7 @@ def test_a_chain_up_to_the_root_imports_an_intermediate() -> None:
     assert len(settings.pki.client_ca.chain.certificates) == 2
 
 
-def test_an_imported_ca_signs_leaves_that_verify_to_it(tmp_path: Path) -> None:
+def test_an_imported_ca_signs_leaves_that_verify_to_it() -> None:
     root = make_authority("Corporate Root")
     key = ec.generate_private_key(ec.SECP256R1())
     intermediate = _certificate("Payments Clients", key, issuer=root)
@@ -213,24 +221,9 @@ def test_an_imported_ca_signs_leaves_that_verify_to_it(tmp_path: Path) -> None:
         assert not names & {"mtls-ingress-client-ca-key", "mtls-ingress-client-ca-cert"}
     finally:
         runtime.close()
-    (tmp_path / "root.crt").write_text(root.certificate_pem)
     assert outputs["clientCaBundle"] == _pem(intermediate) + root.certificate_pem
-    for name, client in outputs["clientCertificates"].items():
-        (tmp_path / f"{name}.crt").write_text(client["chain"])
-        verified = subprocess.run(
-            [
-                "openssl",
-                "verify",
-                "-CAfile",
-                str(tmp_path / "root.crt"),
-                "-untrusted",
-                str(tmp_path / f"{name}.crt"),
-                str(tmp_path / f"{name}.crt"),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+    for client in outputs["clientCertificates"].values():
+        verified = openssl_verify(client["chain"], root.certificate_pem, purpose="sslclient")
         assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
