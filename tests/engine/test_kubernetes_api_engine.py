@@ -155,8 +155,9 @@ def test_imported_cas_are_not_resources_of_the_stack(stack: Engine) -> None:
 
 
 def test_each_kubeconfig_authenticates_its_user_with_its_groups(
-    stack: Engine, tmp_path: Path
+    stack: Engine, cluster: LocalCluster, tmp_path: Path
 ) -> None:
+    cluster_ca = (cluster.directory / "pki" / "ca.crt").read_text()
     kubeconfigs = _outputs(stack)["kubeconfigs"]
     assert set(kubeconfigs) == {"alice", "bob"}
     for name, groups in (("alice", {"dev", "system:authenticated-readers"}), ("bob", {"ops"})):
@@ -169,6 +170,9 @@ def test_each_kubeconfig_authenticates_its_user_with_its_groups(
         user = json.loads(completed.stdout)["status"]["userInfo"]
         assert user["username"] == name
         assert set(user["groups"]) == groups | {"system:authenticated"}
+        chain = base64.b64decode(config["users"][0]["user"]["client-certificate-data"]).decode()
+        verified = openssl_verify(chain, cluster_ca, purpose="sslclient")
+        assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_cluster_roles_decide_what_a_user_may_do(stack: Engine, tmp_path: Path) -> None:
