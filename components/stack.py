@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
 from typing import Any, NotRequired, TypedDict, TypeVar
 
 import pulumi
@@ -122,6 +123,8 @@ class MtlsIngressStack(pulumi.ComponentResource):
         """
         settings = parse_settings(args, secret_keys)
         super().__init__("mtls:index:MtlsIngressStack", name, {}, opts)
+        for warning in settings.expiry_warnings(datetime.now(UTC)):
+            pulumi.log.warn(warning, resource=self)
         self.settings = settings
         pki = settings.pki
         algorithm = pki.key_algorithm.value
@@ -157,6 +160,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
                     "validity_days": client.validity_days,
                     "renew_before_days": client.renew_before_days,
                     "key_algorithm": algorithm,
+                    "revoked": client.revoked,
                 },
                 child,
             )

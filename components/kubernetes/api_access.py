@@ -94,6 +94,7 @@ class KubernetesApiAccess(pulumi.ComponentResource):
                     "validity_days": user.get("validity_days", 365),
                     "renew_before_days": user.get("renew_before_days", 30),
                     "key_algorithm": args.get("key_algorithm", "ECDSA_P256"),
+                    "revoked": user.get("revoked", False),
                 },
                 child,
             )

@@ -42,6 +42,9 @@ class ClientCertificateArgs(TypedDict):
     """Days before expiry from which `pulumi up` renews the certificate; default 30."""
     key_algorithm: NotRequired[str]
     """One of RSA_2048, RSA_3072, RSA_4096, ECDSA_P256, ECDSA_P384; default ECDSA_P256."""
+    revoked: NotRequired[bool]
+    """The certificate is revoked: it is never renewed again, so that the serial a revocation
+    list names stays that of the certificate its holder has."""
 
 
 class ClientCertificate(IssuedCertificate):
@@ -69,6 +72,7 @@ class ClientCertificate(IssuedCertificate):
             allowed_uses=CLIENT_KEY_USAGES,
             validity_days=args.get("validity_days", DEFAULT_VALIDITY_DAYS),
             renew_before_days=args.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS),
+            renewal_paused=args.get("revoked", False),
         )
         self._publish(signed, args["issuer"])
 

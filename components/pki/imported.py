@@ -46,10 +46,15 @@ class ImportedChain:
             for certificate in self.certificates[start:stop]
         )
 
+    @property
+    def expires_at(self) -> datetime:
+        """When the first certificate of the chain expires, and signing with it stops making
+        sense."""
+        return min(certificate.not_valid_after_utc for certificate in self.certificates)
+
     def remaining_days(self, now: datetime) -> int:
         """Whole days until the first certificate of the chain expires."""
-        end = min(certificate.not_valid_after_utc for certificate in self.certificates)
-        return max(0, (end - now).days)
+        return max(0, (self.expires_at - now).days)
 
 
 def read_chain(pem: str) -> ImportedChain:

@@ -33,13 +33,15 @@ def sign_new_key(
     allowed_uses: Sequence[str],
     validity_days: int,
     renew_before_days: int | None,
+    renewal_paused: bool = False,
     is_ca: bool = False,
     max_path_length: int | None = None,
     dns_names: Sequence[str] = (),
     ip_addresses: Sequence[str] = (),
 ) -> SignedKeyPair:
     """Creates `{name}-key`, `{name}-csr` and `{name}-cert` as children of `owner`, and with a
-    renewal window, the `{name}-renewal` schedule that replaces all three once it is reached.
+    renewal window, the `{name}-renewal` schedule that replaces all three once it is reached
+    (never, while `renewal_paused`).
     """
     child = pulumi.ResourceOptions(parent=owner)
     renewal = None
@@ -49,6 +51,7 @@ def sign_new_key(
             f"{name}-renewal",
             validity_days=validity_days,
             renew_before_days=renew_before_days,
+            paused=renewal_paused,
             opts=child,
         )
         key_options = pulumi.ResourceOptions(parent=owner, replacement_trigger=renewal.generation)

@@ -6,6 +6,10 @@ it does, the private key would be kept. So each leaf gets a schedule of its own:
 resource whose `generation` increases when a `pulumi up` runs at or after `renew_at`, and
 whose generation is the private key's `replacement_trigger`. A new key means a new request
 and a new certificate; the Secrets holding them are updated in place.
+
+A paused schedule (a revoked certificate's) never moves: a renewed certificate would carry a
+new serial, and the revocation list, which names the current serial, would stop naming the
+certificate its holder still has.
 """
 
 from __future__ import annotations
@@ -53,6 +57,10 @@ class RenewalProvider(ClockedProvider):
         )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if _paused(news):
+            # No change at all, so pausing shows nothing in a preview: an updated schedule's
+            # generation would be unknown there, and the key would show as replaced.
+            return DiffResult(changes=False, replaces=[], delete_before_replace=False)
         if any(is_unknown(news.get(key)) for key in INPUTS):
             return DiffResult(changes=True, replaces=[])
         changed = any(whole_number(news[key]) != whole_number(olds.get(key)) for key in INPUTS)
@@ -76,6 +84,10 @@ class RenewalProvider(ClockedProvider):
         }
 
 
+def _paused(props: dict[str, Any]) -> bool:
+    return props.get("paused") is True
+
+
 class RenewalSchedule(pulumi.dynamic.Resource, module="mtls", name="RenewalSchedule"):
     """The schedule of one certificate; its `generation` replaces the key when it changes."""
 
@@ -89,11 +101,13 @@ class RenewalSchedule(pulumi.dynamic.Resource, module="mtls", name="RenewalSched
         *,
         validity_days: int,
         renew_before_days: int,
+        paused: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
             "validity_days": validity_days,
             "renew_before_days": renew_before_days,
+            "paused": paused,
             **dict.fromkeys(("generation", "issued_at", "renew_at")),
         }
         undo_nested_pickler_patches()

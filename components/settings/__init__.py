@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Collection, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
@@ -193,29 +193,23 @@ class AuthoritySettings(ConfigObject):
         return imported.read_chain(self.certificate) if self.certificate else None
 
     @property
-    def lifetime(self) -> str:
-        """`lifetime_days` in the words of an error message."""
-        if self.certificate is None:
-            return f"validityDays ({self.validity_days})"
-        return f"remaining lifetime ({self.lifetime_days} days)"
-
-    @property
-    def lifetime_days(self) -> int:
-        """Days this CA is valid for: `validityDays`, or what is left of an imported one."""
-        chain = self.chain
-        return self.validity_days if chain is None else chain.remaining_days(datetime.now(UTC))
+    def imported(self) -> bool:
+        return self.certificate is not None
 
     @property
     def intermediate_validity_days(self) -> int:
         """Lifetime of the intermediate, its default applied (0 without an intermediate)."""
         if self.intermediate is None:
             return 0
-        return self.intermediate.validity_days or min(1825, self.lifetime_days)
+        return self.intermediate.validity_days or min(1825, self.validity_days)
 
     @property
-    def issuing_validity_days(self) -> int:
-        """Lifetime of the CA that signs the leaves: the intermediate if there is one."""
-        return self.intermediate_validity_days or self.lifetime_days
+    def issuing_validity_days(self) -> int | None:
+        """Lifetime of the CA that signs the leaves, the intermediate if there is one; None for
+        an imported CA without one, whose remaining lifetime shrinks as time passes."""
+        if self.intermediate is not None:
+            return self.intermediate_validity_days
+        return None if self.imported else self.validity_days
 
     @model_validator(mode="after")
     def _created_or_imported(self) -> Self:
@@ -243,19 +237,13 @@ class AuthoritySettings(ConfigObject):
     @model_validator(mode="after")
     def _intermediate_expires_with_its_root(self) -> Self:
         days = self.intermediate.validity_days if self.intermediate else None
-        message = "must not exceed the root's {}, got {}"
+        message = "must not exceed the root's validityDays ({}), got {}"
         problems = (
-            [problem(("intermediate", "validityDays"), message.format(self.lifetime, days))]
-            if days is not None and days > self.lifetime_days
+            [problem(("intermediate", "validityDays"), message.format(self.validity_days, days))]
+            if days is not None and days > self.validity_days and not self.imported
             else []
         )
         return valid(self, problems)
-
-
-def _issuing_lifetime(ca: AuthoritySettings) -> str:
-    if ca.intermediate is not None:
-        return f"validityDays ({ca.intermediate_validity_days})"
-    return ca.lifetime
 
 
 class ServerSettings(ConfigObject):
@@ -389,11 +377,11 @@ class PkiSettings(ConfigObject):
             (("clients", index), client.validity_days, self.client_ca or self.server_ca)
             for index, client in enumerate(self.clients)
         ]
-        message = "must not exceed the issuing CA's {}, got {}"
+        message = "must not exceed the issuing CA's validityDays ({}), got {}"
         problems = [
-            problem((*at, "validityDays"), message.format(_issuing_lifetime(ca), days))
+            problem((*at, "validityDays"), message.format(ca_days, days))
             for at, days, ca in leaves
-            if days > ca.issuing_validity_days
+            if (ca_days := ca.issuing_validity_days) is not None and days > ca_days
         ]
         # The CA that signs clients also signs their revocation list.
         role = "clientCa" if self.client_ca is not None else "serverCa"
@@ -604,21 +592,6 @@ class KubernetesApiSettings(ConfigObject):
     def _user_names_are_unique(cls, users: tuple[KubernetesApiUserSettings, ...]) -> Any:
         return unique_names(users, "user")
 
-    @model_validator(mode="after")
-    def _certificates_expire_with_the_ca(self) -> Self:
-        lifetime = self.ca.chain.remaining_days(datetime.now(UTC))
-        message = (
-            f"must not exceed what is left of the cluster CA's lifetime ({lifetime} days), got {{}}"
-        )
-        return valid(
-            self,
-            [
-                problem(("users", index, "validityDays"), message.format(user.validity_days))
-                for index, user in enumerate(self.users)
-                if user.validity_days > lifetime
-            ],
-        )
-
 
 # What Gateway API cannot express, and what to do instead, by `ingress` key.
 GATEWAY_API_REFUSALS = {
@@ -692,11 +665,51 @@ class StackSettings(ConfigObject):
 
     @model_validator(mode="after")
     def _mesh_ca_expires_with_the_root(self) -> Self:
-        if self.mesh is None or self.mesh.ca_validity_days <= self.pki.server_ca.lifetime_days:
+        root = self.pki.server_ca
+        if self.mesh is None or root.imported or self.mesh.ca_validity_days <= root.validity_days:
             return self
-        message = "must not exceed pki.serverCa.{}, got {}"
-        days = (self.pki.server_ca.lifetime, self.mesh.ca_validity_days)
+        message = "must not exceed pki.serverCa.validityDays ({}), got {}"
+        days = (root.validity_days, self.mesh.ca_validity_days)
         return valid(self, [problem(("mesh", "caValidityDays"), message.format(*days))])
+
+    def expiry_warnings(self, now: datetime) -> list[str]:
+        """Certificates that would outlive the imported CA that signs them, if issued at `now`.
+
+        An imported CA's remaining lifetime shrinks every day, so these are warnings, not
+        errors: revocations and renewals must keep working while its successor is prepared.
+        """
+        pki = self.pki
+        client_role = "pki.clientCa" if pki.client_ca is not None else "pki.serverCa"
+        # What each CA signs itself, as (key of the lifetime, days): its intermediate, if it
+        # has one, signs its leaves in its place.
+        signed: dict[str, list[tuple[str, int]]] = {"pki.serverCa": [], "pki.clientCa": []}
+        signed["pki.serverCa"].append(("pki.server.validityDays", pki.server.validity_days))
+        signed[client_role] += [
+            (f"pki.clients[{i}].validityDays", client.validity_days)
+            for i, client in enumerate(pki.clients)
+            if not client.revoked
+        ]
+        warnings: list[str] = []
+        for role, authority in (("pki.serverCa", pki.server_ca), ("pki.clientCa", pki.client_ca)):
+            if authority is None or authority.chain is None:
+                continue
+            leaves = signed[role]
+            if authority.intermediate is not None:
+                leaves = [
+                    (f"{role}.intermediate.validityDays", authority.intermediate_validity_days)
+                ]
+            if role == "pki.serverCa" and self.mesh is not None:
+                leaves.append(("mesh.caValidityDays", self.mesh.ca_validity_days))
+            warnings += _outlasting(leaves, role, authority.chain, now)
+        if self.kubernetes_api is not None:
+            api = self.kubernetes_api
+            users = [
+                (f"kubernetesApi.users[{i}].validityDays", user.validity_days)
+                for i, user in enumerate(api.users)
+                if not user.revoked
+            ]
+            warnings += _outlasting(users, "kubernetesApi.ca", api.ca.chain, now)
+        return warnings
 
     @field_validator("pki")
     @classmethod
@@ -723,6 +736,19 @@ class StackSettings(ConfigObject):
             return ingress
         backend = backend.model_copy(update={"tls_name": f"{backend.service}.{namespace}.svc"})
         return ingress.model_copy(update={"backend": backend})
+
+
+def _outlasting(
+    lifetimes: list[tuple[str, int]], name: str, chain: imported.ImportedChain, now: datetime
+) -> list[str]:
+    left, end = chain.remaining_days(now), chain.expires_at
+    return [
+        f"{key}: {days} days outlast the imported {name}, which expires in {left} days "
+        f"({end:%Y-%m-%d}); certificates issued from now on stop verifying then: import its "
+        "successor"
+        for key, days in lifetimes
+        if days > left
+    ]
 
 
 def _needs_envoy_gateway(settings: StackSettings) -> list[InitErrorDetails]:

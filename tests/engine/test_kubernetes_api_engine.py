@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import shlex
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -267,3 +268,29 @@ def test_revoking_a_user_removes_its_kubeconfig_and_bindings(stack: Engine, tmp_
     whoami = _kubectl(bob, "auth", "whoami", "-o", "json")
     assert json.loads(whoami.stdout)["status"]["userInfo"]["username"] == "bob"
     stack.run("preview", "--expect-no-changes")
+
+
+def test_a_due_user_renewal_replaces_its_key_and_certificate(stack: Engine, tmp_path: Path) -> None:
+    # alice: 20 days, renewed 5 before the end, so due after 15 days; bob is revoked, and his
+    # schedule paused. The Python program runs 16 days on (faketime), the tls provider now.
+    before = _outputs(stack)["kubeconfigs"]["alice"]
+    later = [shutil.which("faketime") or "faketime", "-f", "+16d"]
+    preview = stack.run("preview", "--json", wrapper=later)
+    steps = sorted(
+        (step["op"], step["urn"].rsplit("::", 1)[1])
+        for step in json.loads(preview.stdout)["steps"]
+        if step["op"] not in ("same", "create-replacement", "delete-replaced")
+    )
+    assert steps == [
+        ("replace", "mtls-ingress-kubernetes-api-alice-cert"),
+        ("replace", "mtls-ingress-kubernetes-api-alice-key"),
+        ("update", "mtls-ingress-kubernetes-api-alice-csr"),
+        ("update", "mtls-ingress-kubernetes-api-alice-renewal"),
+    ]
+    # 16 days on, the 30-day cluster CA has 13 left: alice's 20 days outlast it.
+    assert "kubernetesApi.users[0].validityDays: 20 days outlast the imported" in preview.stdout
+    stack.run("up", "--yes", "--skip-preview", wrapper=later)
+    after = _outputs(stack)["kubeconfigs"]["alice"]
+    assert after != before
+    whoami = _kubectl(_kubeconfig(tmp_path, "alice", after), "auth", "whoami", "-o", "json")
+    assert json.loads(whoami.stdout)["status"]["userInfo"]["username"] == "alice"

@@ -179,8 +179,10 @@ def test_a_due_client_renewal_replaces_just_its_key_and_certificate(
 def test_a_due_server_renewal_rewrites_the_tls_secret_in_place(
     stack: Engine, cluster: LocalCluster
 ) -> None:
-    # The server certificate (365 days, renewed 30 days before) is due after 335 days.
+    # The server certificate (365 days, renewed 30 days before) is due after 335 days; so are
+    # the revoked clients' (180 days, 30 before), whose schedules are paused.
     client = cluster.client()
+    revoked = _outputs(stack)["revokedClientSerials"]
     names = _outputs(stack)["secretNames"]
     old_chain = read_secret(client, NAMESPACE, names["serverTls"])["stringData"]["tls.crt"]
     with watching_secrets(client, NAMESPACE) as watch:
@@ -191,6 +193,9 @@ def test_a_due_server_renewal_rewrites_the_tls_secret_in_place(
     new_chain = read_secret(client, NAMESPACE, names["serverTls"])["stringData"]["tls.crt"]
     assert new_chain != old_chain
     assert new_chain == _outputs(stack)["serverCertificateChain"]
+    assert _outputs(stack)["revokedClientSerials"] == revoked
+    listed = _crl_serials(read_secret(client, NAMESPACE, names["clientCa"]))
+    assert {int(serial) for serial in revoked.values()} <= listed
 
 
 def test_a_key_owned_by_another_field_manager_fails_the_update(

@@ -108,7 +108,21 @@ def test_an_imported_ca_reads_with_its_remaining_lifetime() -> None:
     client_ca = settings.pki.client_ca
     assert client_ca is not None and client_ca.chain is not None
     assert client_ca.chain.authority == authority.certificate
-    assert 3648 <= client_ca.lifetime_days <= 3650
+    assert 3648 <= client_ca.chain.remaining_days(datetime.now(UTC)) <= 3650
+
+
+def test_leaves_outlasting_an_imported_ca_are_warned_of_not_refused() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    config = _with_client_ca(_pem(_certificate("Clients", key, days=100)), _key_pem(key))
+    settings = parse_settings(config, SECRET_KEYS)  # the reporting client lives 90 days
+    warnings = settings.expiry_warnings(datetime.now(UTC))
+    assert [w.split(":", 1)[0] for w in warnings] == ["pki.clients[0].validityDays"]
+    assert "180 days outlast the imported pki.clientCa, which expires in" in warnings[0]
+    later = settings.expiry_warnings(datetime.now(UTC) + timedelta(days=20))
+    assert [w.split(":", 1)[0] for w in later] == [
+        "pki.clients[0].validityDays",
+        "pki.clients[1].validityDays",
+    ]
 
 
 def test_every_bad_import_is_reported_in_one_message() -> None:

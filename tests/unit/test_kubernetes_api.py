@@ -4,6 +4,7 @@ ClusterRoleBindings, under the mocks; and the signing requests with several orga
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Any
 
 import kubernetes_validate
@@ -111,11 +112,6 @@ def test_another_ca_can_verify_the_api_server(mocks: MockRuntime) -> None:
             "repeats",
         ),
         (
-            lambda api: api["users"][0].update(validityDays=9000),
-            "kubernetesApi.users[0].validityDays",
-            "cluster CA",
-        ),
-        (
             lambda api: api["users"][0].update(clusterRoles=["a/b"]),
             "kubernetesApi.users[0].clusterRoles[0]",
             "ClusterRole name",
@@ -131,6 +127,16 @@ def test_bad_kubernetes_api_settings_are_named(edit: Any, path: str, phrase: str
     lines = [line[4:] for line in str(raised.value).splitlines() if line.startswith("  - ")]
     matching = [line for line in lines if line.startswith(f"{path}: ")]
     assert matching and phrase in matching[0], lines
+
+
+def test_users_outlasting_the_cluster_ca_are_warned_of() -> None:
+    config = _config()
+    config["kubernetesApi"]["users"][0]["validityDays"] = 9000
+    warnings = parse_settings(config).expiry_warnings(datetime.now(UTC))
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "kubernetesApi.users[0].validityDays: 9000 days outlast the imported kubernetesApi.ca"
+    )
 
 
 def test_a_request_writes_each_organization_as_its_own_attribute_in_order() -> None:

@@ -60,6 +60,18 @@ def test_generation_arriving_as_a_float_still_increments() -> None:
     assert provider.update("r", outs, _props()).outs["generation"] == 5
 
 
+def test_a_paused_schedule_never_moves_and_resumed_renews_when_due() -> None:
+    clock = FixedClock(START)
+    provider = RenewalProvider(clock)
+    outs = provider.create(_props()).outs
+    paused = _props() | {"paused": True}
+    assert provider.diff("r", outs, paused).changes is False  # nothing to show in a preview
+    clock.now = START + timedelta(days=400)
+    assert provider.diff("r", outs, paused).changes is False
+    assert provider.diff("r", outs, paused | {"validity_days": 30}).changes is False
+    assert provider.diff("r", outs, _props()).changes  # resumed long after its window
+
+
 @pytest.mark.parametrize("unknown", [UNKNOWN, Unknown()], ids=["sentinel", "object"])
 def test_unknown_lifetime_during_preview_is_a_change(unknown: object) -> None:
     provider = RenewalProvider(FixedClock(START))
