@@ -13,15 +13,16 @@ from .kubernetes.mesh import IstioMesh
 from .outputs import by_name
 from .pki import (
     CertificateAuthority,
-    CertificateAuthorityArgs,
     ClientCertificate,
+    ClientCertificateArgs,
     RevocationList,
     RevokedEntry,
     ServerCertificate,
     crl_bundle,
 )
 from .pki.bundle import ClientBundle
-from .settings import AuthoritySettings, StackSettings, parse_settings
+from .rotation import NEXT, RotatingAuthority, declare_authorities, once_next
+from .settings import ClientSettings, RotationPhase, StackSettings, parse_settings
 from .stack_objects import StackObjects, StackPki, declare_objects
 
 T = TypeVar("T")
@@ -65,6 +66,13 @@ class MtlsIngressStack(pulumi.ComponentResource):
     """The authority that signs client certificates (the server CA in the simple setup)."""
     client_authorities: list[CertificateAuthority]
     """Every CA of the client chain, root first and `client_ca` last."""
+    server_authorities: RotatingAuthority
+    """The server side's CAs: the current one and, during a rotation, the next."""
+    client_side: RotatingAuthority
+    """The client side's CAs (the server side's, without `pki.clientCa`)."""
+    retiring_clients: dict[str, ClientCertificate]
+    """During a rotation's issue phase: each client's certificate from the CA being replaced,
+    kept (never renewed) until the retire phase."""
     server_certificate: ServerCertificate
     """The ingress's TLS certificate."""
     server_ca_certificate_pem: pulumi.Output[str]
@@ -78,7 +86,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
     server_renew_at: pulumi.Output[str]
     """When `pulumi up` replaces the server key and certificate, RFC 3339."""
     clients: dict[str, ClientCertificate]
-    """Every configured client, revoked ones included, by name."""
+    """Every configured client's certificate from the issuing CA, revoked ones included."""
     client_certificates: pulumi.Output[dict[str, dict[str, str]]]
     """Per active client: certificate, chain, serialNumber, expiresAt and renewAt."""
     client_private_keys: pulumi.Output[dict[str, str]]
@@ -130,14 +138,15 @@ class MtlsIngressStack(pulumi.ComponentResource):
         algorithm = pki.key_algorithm.value
         child = pulumi.ResourceOptions(parent=self)
 
-        server_chain = _authorities(f"{name}-server-ca", pki.server_ca, algorithm, child)
-        client_chain = (
-            _authorities(f"{name}-client-ca", pki.client_ca, algorithm, child)
+        server_side = declare_authorities(f"{name}-server-ca", pki.server_ca, algorithm, child)
+        client_side = (
+            declare_authorities(f"{name}-client-ca", pki.client_ca, algorithm, child)
             if pki.client_ca is not None
-            else server_chain
+            else server_side
         )
-        self.server_ca, self.client_ca = server_chain[-1], client_chain[-1]
-        self.client_authorities = client_chain
+        self.server_authorities, self.client_side = server_side, client_side
+        self.server_ca, self.client_ca = server_side.issuing, client_side.issuing
+        self.client_authorities = client_side.issuing_chain
         self.server_certificate = ServerCertificate(
             f"{name}-server",
             {
@@ -150,54 +159,51 @@ class MtlsIngressStack(pulumi.ComponentResource):
             },
             child,
         )
-        self.clients = {
-            client.name: ClientCertificate(
-                f"{name}-client-{client.name}",
-                {
-                    "issuer": self.client_ca.as_issuer(),
-                    "common_name": client.common_name,
-                    "organizations": list(client.organizations),
-                    "validity_days": client.validity_days,
-                    "renew_before_days": client.renew_before_days,
-                    "key_algorithm": algorithm,
-                    "revoked": client.revoked,
-                },
-                child,
-            )
-            for client in pki.clients
+        # Each client's certificate from the current CA and, from the issue phase of a
+        # rotation on, from the next one; the latter is what is handed out once it exists.
+        current: dict[str, ClientCertificate] = {}
+        issued_next: dict[str, ClientCertificate] = {}
+        for client in pki.clients:
+            resource = f"{name}-client-{client.name}"
+
+            if client_side.keeps_current:
+                # Kept as issued while the next CA issues: the serial its holder has stays
+                # the one the current CA's list can name.
+                current[client.name] = _client_certificate(
+                    resource,
+                    client,
+                    client_side.current[-1],
+                    algorithm,
+                    frozen=client.revoked or client_side.issues_next,
+                    opts=once_next(resource + NEXT, client_side.phase, child),
+                )
+            if client_side.issues_next:
+                issued_next[client.name] = _client_certificate(
+                    resource + NEXT,
+                    client,
+                    client_side.next[-1],
+                    algorithm,
+                    frozen=client.revoked,
+                    opts=child,
+                )
+        self.clients = issued_next or current
+        self.retiring_clients = current if issued_next else {}
+        self._client_resources = {
+            client: f"{name}-client-{client}{NEXT if issued_next else ''}"
+            for client in self.clients
         }
         active = [c.name for c in pki.clients if not c.revoked]
         revoked = [c.name for c in pki.clients if c.revoked]
-        revoked_entries = [
-            RevokedEntry(
-                serial_number=self.clients[c.name].serial_number,
-                reason=c.revocation_reason.value,
+        self.revocation_lists = []
+        generations = []
+        if client_side.keeps_current:
+            generations.append((f"{name}-client-ca", client_side.current, current))
+        if client_side.next:  # from the introduce phase on: ready before it signs anyone
+            generations.append((f"{name}-client-ca{NEXT}", client_side.next, issued_next))
+        for prefix, chain, certificates in generations:
+            self.revocation_lists += _revocation_lists(
+                prefix, chain, certificates, settings, client_side.phase, child
             )
-            for c in pki.clients
-            if c.revoked
-        ] + [
-            RevokedEntry(serial_number=str(entry.serial_number), reason=entry.reason.value)
-            for entry in pki.revoked_serials
-        ]
-        # One list per CA in the client chain, as nginx checks a CRL for each of them. Only
-        # the issuing client CA signs end-entity certificates, so it alone lists entries; a
-        # root above it signs only the intermediate, which nothing here revokes.
-        list_names = [f"{name}-client-ca-revocations"]
-        if len(client_chain) > 1:
-            list_names.insert(0, f"{name}-client-ca-root-revocations")
-        self.revocation_lists = [
-            RevocationList(
-                list_name,
-                {
-                    "issuer": authority.as_issuer(),
-                    "revoked": revoked_entries if authority is self.client_ca else [],
-                    "validity_days": pki.crl.validity_days,
-                    "refresh_before_days": pki.crl.refresh_before_days,
-                },
-                child,
-            )
-            for list_name, authority in zip(list_names, client_chain, strict=True)
-        ]
         self.client_crl_pem = crl_bundle(self.revocation_lists)
         self.client_crl_next_update = self.revocation_lists[-1].next_update
         self.client_certificates = by_name(
@@ -212,7 +218,14 @@ class MtlsIngressStack(pulumi.ComponentResource):
         self.objects = declare_objects(
             name,
             settings,
-            StackPki(self.server_ca, self.client_ca, self.server_certificate, self.client_crl_pem),
+            StackPki(
+                self.server_ca,
+                self.client_ca,
+                self.server_certificate,
+                self.client_crl_pem,
+                client_trust_bundle_pem=client_side.trust_bundle_pem,
+                client_verify_depth=client_side.depth,
+            ),
             child,
         )
         self.ingress_url = f"https://{settings.host}{settings.ingress.paths[0]}"
@@ -220,7 +233,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
             by_name(
                 {
                     client: _bundle(
-                        f"{name}-client-{client}",
+                        self._client_resources[client],
                         client,
                         self.clients[client],
                         self.client_ca,
@@ -231,7 +244,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
             )
         )
         self.kubernetes_api = _kubernetes_api(name, settings, child)
-        self.mesh_ca, self.mesh = _mesh(name, settings, server_chain[0], child)
+        self.mesh_ca, self.mesh = _mesh(name, settings, server_side.issuing_chain[0], child)
         self.secret_names = by_name(
             {
                 role: secret.secret_name
@@ -244,9 +257,10 @@ class MtlsIngressStack(pulumi.ComponentResource):
                 if secret is not None
             }
         )
-        # What clients trust: the root (OpenSSL wants a self-signed trust anchor).
-        self.server_ca_certificate_pem = self.server_ca.root_certificate_pem
-        self.client_ca_bundle_pem = self.client_ca.trust_bundle_pem
+        # What clients trust: the roots (OpenSSL wants a self-signed trust anchor), both of
+        # them while a rotation of the server CA overlaps.
+        self.server_ca_certificate_pem = server_side.roots_pem
+        self.client_ca_bundle_pem = client_side.trust_bundle_pem
         self.server_chain_pem = self.server_certificate.chain_pem
         self.server_expires_at = self.server_certificate.expires_at
         self.server_renew_at = self.server_certificate.renew_at
@@ -285,6 +299,74 @@ def _certificate_summary(client: ClientCertificate) -> pulumi.Output[dict[str, s
             "renewAt": values[4],
         }
     )
+
+
+def _client_certificate(
+    resource: str,
+    client: ClientSettings,
+    issuer: CertificateAuthority,
+    key_algorithm: str,
+    *,
+    frozen: bool,
+    opts: pulumi.ResourceOptions,
+) -> ClientCertificate:
+    """The certificate of `client` from `issuer`; a `frozen` one is never renewed."""
+    arguments: ClientCertificateArgs = {
+        "issuer": issuer.as_issuer(),
+        "common_name": client.common_name,
+        "organizations": list(client.organizations),
+        "validity_days": client.validity_days,
+        "renew_before_days": client.renew_before_days,
+        "key_algorithm": key_algorithm,
+        "revoked": frozen,
+    }
+    return ClientCertificate(resource, arguments, opts)
+
+
+def _revocation_lists(
+    prefix: str,
+    chain: list[CertificateAuthority],
+    certificates: Mapping[str, ClientCertificate],
+    settings: StackSettings,
+    phase: RotationPhase | None,
+    opts: pulumi.ResourceOptions,
+) -> list[RevocationList]:
+    """One list per CA of `chain`, as nginx checks a CRL for each CA of a client's chain.
+
+    Only the CA that issues end-entity certificates lists entries: the revoked clients'
+    certificates it signed (none yet for a CA a rotation introduces), and the serials revoked
+    by config. A root above it signs only the
+    intermediate, which nothing here revokes.
+    """
+    pki = settings.pki
+    entries = [
+        RevokedEntry(
+            serial_number=certificates[client.name].serial_number,
+            reason=client.revocation_reason.value,
+        )
+        for client in pki.clients
+        if client.revoked and client.name in certificates
+    ] + [
+        RevokedEntry(serial_number=str(entry.serial_number), reason=entry.reason.value)
+        for entry in pki.revoked_serials
+    ]
+    names = [f"{prefix}-revocations"]
+    next_list = f"{prefix}{NEXT}-revocations"
+    if len(chain) > 1:
+        names.insert(0, f"{prefix}-root-revocations")
+    return [
+        RevocationList(
+            list_name,
+            {
+                "issuer": authority.as_issuer(),
+                "revoked": entries if authority is chain[-1] else [],
+                "validity_days": pki.crl.validity_days,
+                "refresh_before_days": pki.crl.refresh_before_days,
+            },
+            once_next(next_list, phase, opts) if len(chain) == 1 else opts,
+        )
+        for list_name, authority in zip(names, chain, strict=True)
+    ]
 
 
 def _bundle(
@@ -389,37 +471,3 @@ def _mesh(
         opts,
     )
     return authority, objects
-
-
-def _authorities(
-    name: str,
-    authority: AuthoritySettings,
-    key_algorithm: str,
-    opts: pulumi.ResourceOptions,
-) -> list[CertificateAuthority]:
-    """The CA of `authority`, and its intermediate if it has one: root first, issuer last."""
-    arguments: CertificateAuthorityArgs = (
-        {"certificate_pem": authority.certificate, "private_key_pem": authority.private_key}
-        if authority.certificate is not None and authority.private_key is not None
-        else {
-            "common_name": authority.common_name or "",
-            "organization": authority.organization,
-            "validity_days": authority.validity_days,
-            "key_algorithm": key_algorithm,
-        }
-    )
-    root = CertificateAuthority(name, arguments, opts)
-    if authority.intermediate is None:
-        return [root]
-    intermediate = CertificateAuthority(
-        f"{name}-intermediate",
-        {
-            "common_name": authority.intermediate.common_name,
-            "organization": authority.intermediate.organization,
-            "validity_days": authority.intermediate_validity_days,
-            "key_algorithm": key_algorithm,
-            "issuer": root.as_issuer(),
-        },
-        opts,
-    )
-    return [root, intermediate]

@@ -46,6 +46,18 @@ class StackPki:
     client_ca: CertificateAuthority
     server_certificate: ServerCertificate
     client_crl_pem: pulumi.Output[str] | None = None
+    # What verifies clients (`ca.crt`) and how deep, when it is more than the issuing client
+    # CA's chain: both CAs' while a rotation overlaps.
+    client_trust_bundle_pem: pulumi.Output[str] | None = None
+    client_verify_depth: int | None = None
+
+    @property
+    def client_trust(self) -> pulumi.Output[str]:
+        return self.client_trust_bundle_pem or self.client_ca.trust_bundle_pem
+
+    @property
+    def client_depth(self) -> int:
+        return self.client_verify_depth or self.client_ca.depth
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,7 @@ def declare_objects(
                 "private_key_pem": pki.server_certificate.private_key_pem,
                 "trust_bundle_pem": pki.server_ca.trust_bundle_pem,
                 "hosts": [settings.host],
-                "ca_bundle_pem": pki.client_ca.trust_bundle_pem,
+                "ca_bundle_pem": pki.client_trust,
                 "crl_pem": pki.client_crl_pem,
             },
             opts,
@@ -127,14 +139,14 @@ def declare_objects(
         f"{name}-client-ca-bundle",
         {
             "namespace": namespace,
-            "ca_bundle_pem": pki.client_ca.trust_bundle_pem,
+            "ca_bundle_pem": pki.client_trust,
             "crl_pem": pki.client_crl_pem,
         },
         opts,
     )
     client_auth = ClientAuthArgs(
         secret=client_ca_secret.namespaced_name,
-        verify_depth=verify_depth_for(pki.client_ca.depth),
+        verify_depth=verify_depth_for(pki.client_depth),
         verify_client=ingress.verify_client.value,
         pass_certificate_to_upstream=ingress.pass_certificate_to_upstream,
         error_page=ingress.error_page,
@@ -288,7 +300,7 @@ def _gateway(
             "port": backend.port,
             "paths": list(ingress.paths),
             "tls_secret_name": server_tls_secret.secret_name,
-            "client_ca_bundle_pem": pki.client_ca.trust_bundle_pem if verifies else None,
+            "client_ca_bundle_pem": pki.client_trust if verifies else None,
             "verify_client": ingress.verify_client.value if verifies else "on",
             "backend_tls": backend_tls,
             "envoy_gateway": envoy,

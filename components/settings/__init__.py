@@ -123,6 +123,37 @@ def _ahead_of_expiry(key: str, days: int, validity_days: int) -> list[InitErrorD
     return [] if days < validity_days else [problem((key,), message)]
 
 
+class RotationPhase(StrEnum):
+    """The phase of a CA rotation (`pki.serverCa.rotation.phase`, `pki.clientCa.rotation.phase`)."""
+
+    INTRODUCE = "introduce"
+    ISSUE = "issue"
+    RETIRE = "retire"
+
+
+class NextAuthoritySettings(ConfigObject):
+    """The CA that replaces the current one (`pki.*Ca.rotation.next`)."""
+
+    common_name: CommonName
+    """Subject CN of the next CA."""
+    organization: Organization | None = None
+    """Subject O of the next CA."""
+    validity_days: Days = 3650
+    """Lifetime of the next CA, in days."""
+
+
+class RotationSettings(ConfigObject):
+    """A CA rotation without downtime, in three phases (`pki.serverCa.rotation`,
+    `pki.clientCa.rotation`)."""
+
+    phase: RotationPhase
+    """introduce: the next CA is trusted beside the current one, which still issues; issue:
+    the next CA issues every certificate, both stay trusted; retire: the current CA and what
+    it issued leave the stack."""
+    next: NextAuthoritySettings
+    """The CA that replaces the current one."""
+
+
 class IntermediateSettings(ConfigObject):
     """An intermediate CA under a root: `pki.serverCa.intermediate`, `pki.clientCa.intermediate`."""
 
@@ -186,6 +217,9 @@ class AuthoritySettings(ConfigObject):
     intermediate: IntermediateSettings | None = None
     """An intermediate CA signed by this one that issues its certificates; this CA stays the
     root that verifiers trust."""
+    rotation: RotationSettings | None = None
+    """Replaces this CA with `rotation.next` in phases, without refusing a valid client in
+    between (see README, "Rotate a CA")."""
 
     @property
     def chain(self) -> imported.ImportedChain | None:
@@ -233,6 +267,16 @@ class AuthoritySettings(ConfigObject):
         if self.certificate is not None and self.private_key is not None:
             problems += _import_problems(self.certificate, self.private_key)
         return valid(self, problems)
+
+    @model_validator(mode="after")
+    def _rotates_a_single_ca(self) -> Self:
+        if self.rotation is None or self.intermediate is None:
+            return self
+        message = (
+            "cannot rotate a CA with an intermediate yet: rotate the intermediate alone by "
+            "changing intermediate.commonName, or remove the intermediate first"
+        )
+        return valid(self, [problem(("rotation",), message)])
 
     @model_validator(mode="after")
     def _intermediate_expires_with_its_root(self) -> Self:
@@ -382,6 +426,12 @@ class PkiSettings(ConfigObject):
             problem((*at, "validityDays"), message.format(ca_days, days))
             for at, days, ca in leaves
             if (ca_days := ca.issuing_validity_days) is not None and days > ca_days
+        ]
+        message = "must not exceed rotation.next.validityDays of the issuing CA ({}), got {}"
+        problems += [
+            problem((*at, "validityDays"), message.format(ca.rotation.next.validity_days, days))
+            for at, days, ca in leaves
+            if ca.rotation is not None and days > ca.rotation.next.validity_days
         ]
         # The CA that signs clients also signs their revocation list.
         role = "clientCa" if self.client_ca is not None else "serverCa"
@@ -662,6 +712,16 @@ class StackSettings(ConfigObject):
         if not envoy:
             problems += _needs_envoy_gateway(self)
         return valid(self, problems)
+
+    @model_validator(mode="after")
+    def _mesh_keeps_its_root(self) -> Self:
+        if self.mesh is None or self.pki.server_ca.rotation is None:
+            return self
+        message = (
+            "cannot rotate the server CA while mesh is set: the mesh CA is an intermediate under "
+            "the server root, and istiod must move to a new root by Istio's own procedure"
+        )
+        return valid(self, [problem(("pki", "serverCa", "rotation"), message)])
 
     @model_validator(mode="after")
     def _mesh_ca_expires_with_the_root(self) -> Self:
