@@ -49,6 +49,8 @@ class MtlsIngressStackArgs(TypedDict):
     """The Gateway, with enforcer gateway-api."""
     kubernetesApi: NotRequired[Mapping[str, Any]]
     """Users of a Kubernetes API server: certificates from the cluster CA, kubeconfigs."""
+    upIntervalDays: NotRequired[int]
+    """Days between scheduled `pulumi up` runs (default 1)."""
 
 
 class MtlsIngressStack(pulumi.ComponentResource):
@@ -131,7 +133,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
         """
         settings = parse_settings(args, secret_keys)
         super().__init__("mtls:index:MtlsIngressStack", name, {}, opts)
-        for warning in settings.expiry_warnings(datetime.now(UTC)):
+        for warning in settings.expiry_warnings(datetime.now(UTC)) + settings.schedule_warnings():
             pulumi.log.warn(warning, resource=self)
         self.settings = settings
         pki = settings.pki

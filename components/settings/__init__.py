@@ -681,6 +681,9 @@ class StackSettings(ConfigObject):
     """The Gateway, with `enforcer: gateway-api`."""
     kubernetes_api: KubernetesApiSettings | None = None
     """Client certificates and kubeconfigs for users of a Kubernetes API server."""
+    up_interval_days: Days = 1
+    """Days between the scheduled `pulumi up` runs that renew certificates and re-issue CRLs
+    (the deploy workflow runs daily); a preview warns of any window shorter than two runs."""
 
     @model_validator(mode="after")
     def _gateway_api_can_express_the_ingress(self) -> Self:
@@ -731,6 +734,44 @@ class StackSettings(ConfigObject):
         message = "must not exceed pki.serverCa.validityDays ({}), got {}"
         days = (root.validity_days, self.mesh.ca_validity_days)
         return valid(self, [problem(("mesh", "caValidityDays"), message.format(*days))])
+
+    def schedule_warnings(self) -> list[str]:
+        """Renewal and refresh windows that one missed scheduled `pulumi up` could let pass.
+
+        Renewal happens on the first run inside a window, so a window must hold two runs to
+        survive one that fails.
+        """
+        pki, interval = self.pki, self.up_interval_days
+        windows = [
+            ("pki.server.renewBeforeDays", pki.server.renew_before_days, "it expire"),
+            (
+                "pki.crl.refreshBeforeDays",
+                pki.crl.refresh_before_days,
+                "the CRL expire, which refuses every client",
+            ),
+            *(
+                (f"pki.clients[{i}].renewBeforeDays", client.renew_before_days, "it expire")
+                for i, client in enumerate(pki.clients)
+                if not client.revoked
+            ),
+        ]
+        if self.kubernetes_api is not None:
+            windows += [
+                (
+                    f"kubernetesApi.users[{i}].renewBeforeDays",
+                    user.renew_before_days,
+                    "the certificate",
+                )
+                for i, user in enumerate(self.kubernetes_api.users)
+                if not user.revoked
+            ]
+        return [
+            f"{key}: {days} days hold fewer than two scheduled runs {interval} days apart "
+            f"(upIntervalDays): one failed `pulumi up` lets {what}; widen the window "
+            "or run more often"
+            for key, days, what in windows
+            if days < 2 * interval
+        ]
 
     def expiry_warnings(self, now: datetime) -> list[str]:
         """Certificates that would outlive the imported CA that signs them, if issued at `now`.

@@ -296,3 +296,16 @@ def test_unknown_keys_are_listed_with_the_keys_allowed_in_documented_order() -> 
         "ingress.class: unknown key; the keys allowed here are name, className, paths, backend, "
         "verifyClient, passCertificateToUpstream, errorPage, matchCn"
     ]
+
+
+def test_windows_shorter_than_two_scheduled_runs_are_warned_of() -> None:
+    config = dev_config()
+    assert parse_settings(config).schedule_warnings() == []
+    config["upIntervalDays"] = 8
+    warnings = parse_settings(config).schedule_warnings()
+    # The CRL is refreshed 7 days ahead, the reporting client renewed 14 days ahead.
+    assert [w.split(":", 1)[0] for w in warnings] == [
+        "pki.crl.refreshBeforeDays",
+        "pki.clients[1].renewBeforeDays",
+    ]
+    assert "one failed `pulumi up` lets the CRL expire, which refuses every client" in warnings[0]
