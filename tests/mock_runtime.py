@@ -31,11 +31,13 @@ T = TypeVar("T")
 
 
 class MockRuntime:
-    def __init__(self, *, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, *, now: Callable[[], datetime] | None = None, emulator: TlsEmulator | None = None
+    ) -> None:
         self.loop = asyncio.new_event_loop()
         self.loop.set_exception_handler(_quiet_about_expected_errors)
         asyncio.set_event_loop(self.loop)
-        self.emulator = TlsEmulator() if now is None else TlsEmulator(now=now)
+        self.emulator = emulator or (TlsEmulator() if now is None else TlsEmulator(now=now))
         self.monitor = RecordingMonitor(self.emulator)
         self.program_globals: dict[str, Any] = {}
 

@@ -766,9 +766,9 @@ class StackSettings(ConfigObject):
                 if not user.revoked
             ]
         return [
-            f"{key}: {days} days hold fewer than two scheduled runs {interval} days apart "
-            f"(upIntervalDays): one failed `pulumi up` lets {what}; widen the window "
-            "or run more often"
+            f"{key}: a window of {days} day(s) holds fewer than two scheduled runs "
+            f"{interval} day(s) apart (upIntervalDays): one failed `pulumi up` lets {what}; "
+            "widen the window or run more often"
             for key, days, what in windows
             if days < 2 * interval
         ]
