@@ -19,7 +19,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,8 +178,11 @@ class RunningNginx:
 
 
 @contextmanager
-def running_nginx(directory: Path, site: Site, port: int) -> Iterator[RunningNginx]:
-    """Runs nginx with `site` until the block exits."""
+def running_nginx(
+    directory: Path, site: Site, port: int, wrapper: Sequence[str] = ()
+) -> Iterator[RunningNginx]:
+    """Runs nginx with `site` until the block exits (run by `wrapper`, such as faketime, when
+    given)."""
     for folder in ("tmp", "logs"):
         (directory / folder).mkdir(exist_ok=True)
     error_log = directory / "logs" / "error.log"
@@ -215,7 +218,7 @@ http {{
             f"nginx rejected the configuration:\n{checked.stderr}\n{config.read_text()}"
         )
     process = subprocess.Popen(
-        [binary, "-p", str(directory), "-c", str(config), "-e", str(error_log)],
+        [*wrapper, binary, "-p", str(directory), "-c", str(config), "-e", str(error_log)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -236,9 +239,11 @@ def serving(
     directory: Path,
     annotation_overrides: Mapping[str, str | None] | None = None,
     secret_overrides: Mapping[str, Mapping[str, str]] | None = None,
+    wrapper: Sequence[str] = (),
 ) -> Iterator[tuple[Site, int]]:
     """nginx on a free loopback port serving `ingress` as ingress-nginx would, in front of an
-    upstream that answers with the request headers it got; yields the site and the port."""
+    upstream that answers with the request headers it got; yields the site and the port.
+    `wrapper` runs nginx (faketime, to serve at another date)."""
     port = free_port()
     with echo_upstream() as upstream:
         site = render_server(
@@ -251,7 +256,7 @@ def serving(
             annotation_overrides=annotation_overrides,
             secret_overrides=secret_overrides,
         )
-        with running_nginx(directory, site, port):
+        with running_nginx(directory, site, port, wrapper):
             yield site, port
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +134,7 @@ def serve(
     *,
     annotation_overrides: Mapping[str, str | None] | None = None,
     secret_overrides: Mapping[str, Mapping[str, str]] | None = None,
+    wrapper: Sequence[str] = (),
 ) -> Iterator[LiveSite]:
     with (
         tempfile.TemporaryDirectory(prefix="mtls-nginx-") as scratch,
@@ -144,6 +145,7 @@ def serve(
             directory=Path(scratch),
             annotation_overrides=annotation_overrides,
             secret_overrides=secret_overrides,
+            wrapper=wrapper,
         ) as (site, port),
     ):
         yield LiveSite(Path(scratch), site.host, port, declared.outputs["serverCaCertificate"])
