@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.settings import parse_settings
 from tests.engine.conftest import toolchain_bin
 from tests.mock_runtime import PROJECT_DIR
 
@@ -80,3 +81,22 @@ def test_the_workflows_use_the_pinned_cli_and_cache_pip(name: str) -> None:
         if str(step.get("uses", "")).startswith("actions/setup-python@")
     ]
     assert python and all(step["with"]["cache"] == "pip" for step in python)
+
+
+def test_the_schedule_runs_up_as_often_as_each_environment_expects() -> None:
+    # "minute hour * * *" is a daily run: every environment's upIntervalDays must allow it.
+    (schedule,) = _workflow("deploy.yml")[True]["schedule"]
+    minute, hour, *days = schedule["cron"].split()
+    assert minute.isdigit() and hour.isdigit() and days == ["*", "*", "*"]
+    for stack_file in sorted(PROJECT_DIR.glob("Pulumi.*.yaml")):
+        if stack_file.name == "Pulumi.yaml":
+            continue
+        config = yaml.safe_load(stack_file.read_text()).get("config", {})
+        document = {
+            key.split(":", 1)[1]: value
+            for key, value in config.items()
+            if key.startswith("mtls-ingress:")
+        }
+        settings = parse_settings(document)
+        assert settings.up_interval_days >= 1, stack_file.name
+        assert settings.schedule_warnings() == [], stack_file.name
