@@ -8,7 +8,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +29,20 @@ def preview_steps(engine: Engine, *arguments: str) -> list[tuple[str, str, str]]
         (step["op"], step["urn"].rsplit("::", 2)[1].split("$")[-1], step["urn"].rsplit("::", 1)[1])
         for step in preview["steps"]
         if step["op"] != "same"
+    )
+
+
+def changed_resources(
+    engine: Engine, *arguments: str, wrapper: Sequence[str] = ()
+) -> list[tuple[str, str]]:
+    """(operation, name) of every resource `pulumi preview` changes, a replacement once as
+    "replace" (run by `wrapper`, such as faketime, when given)."""
+    completed = engine.run("preview", "--json", *arguments, wrapper=wrapper)
+    preview: dict[str, Any] = json.loads(completed.stdout)
+    return sorted(
+        (step["op"], step["urn"].rsplit("::", 1)[1])
+        for step in preview["steps"]
+        if step["op"] not in ("same", "create-replacement", "delete-replaced")
     )
 
 

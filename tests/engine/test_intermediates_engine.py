@@ -3,7 +3,6 @@ intermediate below each root, deployed to the local API server and served by ngi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +12,7 @@ from localkube.objects import install_backend
 from tests.conformance.site import serve
 from tests.conformance.test_intermediate_conformance import layered_config
 from tests.engine.conftest import Engine, new_engine, project_program
-from tests.engine.live import live_declared
+from tests.engine.live import changed_resources, live_declared
 from tests.engine.test_stack_engine import BACKEND, INGRESS
 
 NAMESPACE = "payments-layered"
@@ -48,13 +47,7 @@ def test_the_deployed_two_level_chains_enforce_mtls_on_nginx(
 
 def test_a_revocation_updates_the_intermediates_crl_and_the_secret(stack: Engine) -> None:
     stack.run("config", "set", "--path", "mtls-ingress:pki.clients[0].revoked", "true")
-    preview = json.loads(stack.run("preview", "--json").stdout)
-    changed = sorted(
-        (step["op"], step["urn"].rsplit("::", 1)[1])
-        for step in preview["steps"]
-        if step["op"] != "same"
-    )
-    assert changed == [
+    assert changed_resources(stack) == [
         ("delete", "mtls-ingress-client-checkout-pkcs12"),
         ("update", "mtls-ingress-client-ca-bundle-secret"),
         ("update", "mtls-ingress-client-ca-revocations-crl"),

@@ -27,7 +27,7 @@ from localkube.cluster import LocalCluster
 from localkube.objects import install_backend, read_served
 from tests.conformance.site import Declared, serve
 from tests.engine.conftest import Engine, new_engine, project_program, toolchain_bin
-from tests.engine.live import preview_steps
+from tests.engine.live import changed_resources, preview_steps
 from tests.mock_runtime import PROJECT_DIR
 from tests.pki_material import Authority, issue_client, make_authority
 from tests.x509_assertions import assert_pkcs12_opens, openssl_verify
@@ -275,19 +275,14 @@ def test_a_due_user_renewal_replaces_its_key_and_certificate(stack: Engine, tmp_
     # schedule paused. The Python program runs 16 days on (faketime), the tls provider now.
     before = _outputs(stack)["kubeconfigs"]["alice"]
     later = [shutil.which("faketime") or "faketime", "-f", "+16d"]
-    preview = stack.run("preview", "--json", wrapper=later)
-    steps = sorted(
-        (step["op"], step["urn"].rsplit("::", 1)[1])
-        for step in json.loads(preview.stdout)["steps"]
-        if step["op"] not in ("same", "create-replacement", "delete-replaced")
-    )
-    assert steps == [
+    assert changed_resources(stack, wrapper=later) == [
         ("replace", "mtls-ingress-kubernetes-api-alice-cert"),
         ("replace", "mtls-ingress-kubernetes-api-alice-key"),
         ("update", "mtls-ingress-kubernetes-api-alice-csr"),
         ("update", "mtls-ingress-kubernetes-api-alice-renewal"),
     ]
     # 16 days on, the 30-day cluster CA has 13 left: alice's 20 days outlast it.
+    preview = stack.run("preview", wrapper=later)
     assert "kubernetesApi.users[0].validityDays: 20 days outlast the imported" in preview.stdout
     stack.run("up", "--yes", "--skip-preview", wrapper=later)
     after = _outputs(stack)["kubeconfigs"]["alice"]

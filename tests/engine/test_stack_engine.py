@@ -31,6 +31,7 @@ from tests.conformance.site import serve
 from tests.engine.conftest import Engine, new_engine, project_program
 from tests.engine.live import (
     SECRET,
+    changed_resources,
     exported_state,
     live_declared,
     preview_steps,
@@ -167,13 +168,7 @@ def test_inside_the_crl_window_only_the_crl_and_its_secret_are_updated(
     stack: Engine, cluster: LocalCluster
 ) -> None:
     # The CRL (30 days, re-issued 7 days before) is due after 23 days; no certificate is.
-    preview = json.loads(_run_at(stack, 24, "preview", "--json").stdout)
-    steps = sorted(
-        (step["op"], step["urn"].rsplit("::", 1)[1])
-        for step in preview["steps"]
-        if step["op"] != "same"
-    )
-    assert steps == [
+    assert changed_resources(stack, wrapper=_faketime(24)) == [
         ("update", "mtls-ingress-client-ca-bundle-secret"),
         ("update", "mtls-ingress-client-ca-revocations-crl"),
     ]
@@ -189,13 +184,7 @@ def test_a_due_client_renewal_replaces_just_its_key_and_certificate(
     # reporting: 90 days, renewed 14 days before the end, so due after 76 days; the others
     # are not due yet. The CRL (30 days, refreshed 7 days before) is due as well.
     before = key_pair(exported_state(stack), "mtls-ingress-client-reporting")
-    preview = json.loads(_run_at(stack, 80, "preview", "--json").stdout)
-    steps = sorted(
-        (step["op"], step["urn"].rsplit("::", 1)[1])
-        for step in preview["steps"]
-        if step["op"] not in ("same", "create-replacement", "delete-replaced")
-    )
-    assert steps == [
+    assert changed_resources(stack, wrapper=_faketime(80)) == [
         ("replace", "mtls-ingress-client-reporting-cert"),
         ("replace", "mtls-ingress-client-reporting-csr"),
         ("replace", "mtls-ingress-client-reporting-key"),
