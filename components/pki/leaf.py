@@ -125,16 +125,11 @@ class IssuedCertificate(pulumi.ComponentResource):
         self.expires_at = signed.certificate.validity_end_time
         assert signed.renewal is not None
         self.renew_at = signed.renewal.renew_at
-        self.register_outputs(
-            {
-                "renew_at": self.renew_at,
-                "certificate_pem": self.certificate_pem,
-                "private_key_pem": self.private_key_pem,
-                "chain_pem": self.chain_pem,
-                "serial_number": self.serial_number,
-                "expires_at": self.expires_at,
-            }
-        )
+        # The outputs stay attributes of the component and are not recorded in the state: every
+        # recorded set is one more checkpoint of the whole state, once per certificate, and
+        # the values are in the state already, in the key and certificate resources. With 100
+        # clients, `pulumi up` of a new stack takes a fifth less time (README, "Performance").
+        self.register_outputs({})
 
 
 def chain(certificate_pem: pulumi.Input[str], issuer: Issuer) -> pulumi.Output[str]:
