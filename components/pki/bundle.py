@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pulumi.dynamic import CreateResult, DiffResult, UpdateResult
 
-from .dynamic_values import is_unknown, undo_nested_pickler_patches
+from .dynamic_values import DynamicResource, is_unknown
 
 # What the file is made of; a change to any of them rebuilds it.
 CONTENT = ("name", "certificate_pem", "intermediates_pem", "private_key_pem")
@@ -98,7 +98,7 @@ def _digest(props: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class ClientBundle(pulumi.dynamic.Resource, module="mtls", name="ClientBundle"):
+class ClientBundle(DynamicResource, module="mtls", name="ClientBundle"):
     """A client's PKCS#12 file (base64) and its password, both secrets."""
 
     pkcs12: pulumi.Output[str]
@@ -114,13 +114,17 @@ class ClientBundle(pulumi.dynamic.Resource, module="mtls", name="ClientBundle"):
         private_key_pem: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
+        inputs = {
             "name": friendly_name,
             "certificate_pem": certificate_pem,
             "intermediates_pem": intermediates_pem,
             "private_key_pem": pulumi.Output.secret(private_key_pem),
-            **dict.fromkeys(("content_digest", "pkcs12", "password")),
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["pkcs12", "password"])
-        undo_nested_pickler_patches()
-        super().__init__(BundleProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))
+        super().__init__(
+            BundleProvider(),
+            name,
+            inputs,
+            ("content_digest", "pkcs12", "password"),
+            pulumi.ResourceOptions.merge(opts, secret),
+        )

@@ -7,11 +7,13 @@ floats, times travel as RFC 3339 strings, and "now" must be injectable for tests
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import FunctionType
 from typing import Any, cast
 
+import pulumi
+import pulumi.dynamic
 from pulumi.dynamic import ResourceProvider
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
@@ -87,3 +89,19 @@ def undo_nested_pickler_patches() -> None:
             break
         method = wrapped[0]
     pickler._batch_setitems = method
+
+
+class DynamicResource(pulumi.dynamic.Resource):
+    """A dynamic resource of this project: its `inputs`, and the `outputs` its provider
+    computes, declared so that they are readable as attributes."""
+
+    def __init__(
+        self,
+        provider: ResourceProvider,
+        name: str,
+        inputs: Mapping[str, Any],
+        outputs: Sequence[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        undo_nested_pickler_patches()
+        super().__init__(provider, name, {**inputs, **dict.fromkeys(outputs)}, opts)

@@ -30,9 +30,9 @@ from pulumi.dynamic import (
 
 from .dynamic_values import (
     ClockedProvider,
+    DynamicResource,
     is_unknown,
     rfc3339,
-    undo_nested_pickler_patches,
     whole_number,
     window_fits,
 )
@@ -88,7 +88,7 @@ def _paused(props: dict[str, Any]) -> bool:
     return props.get("paused") is True
 
 
-class RenewalSchedule(pulumi.dynamic.Resource, module="mtls", name="RenewalSchedule"):
+class RenewalSchedule(DynamicResource, module="mtls", name="RenewalSchedule"):
     """The schedule of one certificate; its `generation` replaces the key when it changes."""
 
     generation: pulumi.Output[float]
@@ -104,11 +104,10 @@ class RenewalSchedule(pulumi.dynamic.Resource, module="mtls", name="RenewalSched
         paused: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
+        inputs = {
             "validity_days": validity_days,
             "renew_before_days": renew_before_days,
             "paused": paused,
-            **dict.fromkeys(("generation", "issued_at", "renew_at")),
         }
-        undo_nested_pickler_patches()
-        super().__init__(RenewalProvider(), name, props, opts)
+        outputs = ("generation", "issued_at", "renew_at")
+        super().__init__(RenewalProvider(), name, inputs, outputs, opts)

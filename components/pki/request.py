@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, UpdateResult
 
-from .dynamic_values import is_unknown, undo_nested_pickler_patches
+from .dynamic_values import DynamicResource, is_unknown
 
 SUBJECT = ("common_name", "organizations")
 
@@ -107,7 +107,7 @@ def _fingerprint(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
     return hashlib.sha256(public).hexdigest()
 
 
-class CertificateRequest(pulumi.dynamic.Resource, module="mtls", name="CertificateRequest"):
+class CertificateRequest(DynamicResource, module="mtls", name="CertificateRequest"):
     """A signing request with several subject organizations, signed by `private_key_pem`."""
 
     cert_request_pem: pulumi.Output[str]
@@ -122,11 +122,10 @@ class CertificateRequest(pulumi.dynamic.Resource, module="mtls", name="Certifica
         organizations: Sequence[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
+        inputs = {
             "private_key_pem": pulumi.Output.secret(private_key_pem),
             "common_name": common_name,
             "organizations": list(organizations),
-            **dict.fromkeys(("cert_request_pem", "public_key_fingerprint")),
         }
-        undo_nested_pickler_patches()
-        super().__init__(RequestProvider(), name, props, opts)
+        outputs = ("cert_request_pem", "public_key_fingerprint")
+        super().__init__(RequestProvider(), name, inputs, outputs, opts)

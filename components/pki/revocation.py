@@ -10,7 +10,7 @@ import pulumi.dynamic
 
 from ..validation import Problems
 from .crl import REASONS, CrlProvider
-from .dynamic_values import undo_nested_pickler_patches
+from .dynamic_values import DynamicResource
 from .issuer import Issuer, check_issuer, check_lifetime
 from .leaf import pem_bundle
 
@@ -43,7 +43,7 @@ class RevocationListArgs(TypedDict):
     """Re-issue when `pulumi up` runs this close to `next_update`; default 7."""
 
 
-class _SignedCrl(pulumi.dynamic.Resource, module="mtls", name="SignedCrl"):
+class _SignedCrl(DynamicResource, module="mtls", name="SignedCrl"):
     crl_pem: pulumi.Output[str]
     crl_number: pulumi.Output[float]
     this_update: pulumi.Output[str]
@@ -54,8 +54,7 @@ class _SignedCrl(pulumi.dynamic.Resource, module="mtls", name="SignedCrl"):
         self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
     ) -> None:
         outputs = ("crl_pem", "crl_number", "this_update", "next_update", "revocation_dates")
-        undo_nested_pickler_patches()
-        super().__init__(CrlProvider(), name, {**props, **dict.fromkeys(outputs)}, opts)
+        super().__init__(CrlProvider(), name, props, outputs, opts)
 
 
 class RevocationList(pulumi.ComponentResource):
