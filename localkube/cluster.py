@@ -239,40 +239,50 @@ class ApiClient:
         return payload if raw else json.loads(payload)
 
 
+def self_signed_ca(
+    common_name: str,
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    *,
+    not_before: datetime,
+    days: int,
+    path_length: int | None = None,
+) -> x509.Certificate:
+    """A root CA certificate with RFC 5280's CA profile: critical CA:TRUE (and
+    pathLenConstraint), critical keyCertSign and cRLSign, and a subject key identifier."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    usage = dict.fromkeys(
+        (
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(x509.KeyUsage(key_cert_sign=True, crl_sign=True, **usage), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+
 def _write_pki(directory: Path) -> None:
     """The cluster CA and its key, the API server's serving certificate, an admin client
     certificate (O=system:masters) and the service account signing key."""
     now = datetime.now(UTC) - timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "local-kubernetes-ca")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca = self_signed_ca("local-kubernetes-ca", ca_key, not_before=now, days=30, path_length=0)
     _write(directory / "ca.crt", ca.public_bytes(serialization.Encoding.PEM))
     # Kept, like kubeadm's ca.key: the cluster CA is what a stack's `kubernetesApi.ca` imports.
     _write(directory / "ca.key", _private_pem(ca_key))

@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from localkube.cluster import self_signed_ca
+
 
 @dataclass(frozen=True)
 class Authority:
@@ -37,34 +39,8 @@ def make_authority(common_name: str, *, algorithm: str = "ECDSA_P256") -> Author
     else:
         curve = {"ECDSA_P256": ec.SECP256R1(), "ECDSA_P384": ec.SECP384R1()}[algorithm]
         key = ec.generate_private_key(curve)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    not_before = datetime.now(UTC) - timedelta(minutes=1)
+    certificate = self_signed_ca(common_name, key, not_before=not_before, days=3650)
     return Authority(certificate, key)
 
 
