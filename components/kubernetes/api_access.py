@@ -19,6 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from .. import formats
 from ..outputs import by_name
 from ..pki import ClientCertificate, Issuer
 from ..validation import Problems
@@ -197,9 +198,7 @@ def _slug(value: str) -> str:
 
 def _validate(name: str, args: KubernetesApiAccessArgs) -> None:
     problems = Problems(f"invalid arguments for KubernetesApiAccess {name!r}")
-    server = args.get("server")
-    if not isinstance(server, str) or not server.startswith("https://"):
-        problems.add("server", f"must be an https URL, got {server!r}")
+    problems.check_text("server", args.get("server"), formats.https_url)
     names = [user.get("name") for user in args.get("users", ())]
     for index, user_name in enumerate(names):
         if user_name in names[:index]:

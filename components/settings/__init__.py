@@ -12,6 +12,7 @@ import urllib.parse
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Self
 
 import pydantic
@@ -175,8 +176,9 @@ class ImportedAuthoritySettings(ConfigObject):
     """The CA's private key, unencrypted PEM; a secret: `pulumi config set --secret --path
     <key>.privateKey < ca.key`."""
 
-    @property
+    @cached_property
     def chain(self) -> imported.ImportedChain:
+        """The CA and the certificates above it, read once."""
         return imported.read_chain(self.certificate)
 
     @model_validator(mode="after")
@@ -221,9 +223,10 @@ class AuthoritySettings(ConfigObject):
     """Replaces this CA with `rotation.next` in phases, without refusing a valid client in
     between (see README, "Rotate a CA")."""
 
-    @property
+    @cached_property
     def chain(self) -> imported.ImportedChain | None:
-        """The imported CA and the certificates above it; None for a CA the stack creates."""
+        """The imported CA and the certificates above it, read once; None for a CA the stack
+        creates."""
         return imported.read_chain(self.certificate) if self.certificate else None
 
     @property
