@@ -73,7 +73,7 @@ test: lint typecheck toolchain
 # The JSON Schema of Pulumi.<stack>.yaml files, generated from the settings model; a unit test
 # fails while the committed file is out of date.
 schema: $(VENV)/.installed
-	$(BIN)/python -m schemas.generate schemas/stack-config.schema.json
+	$(BIN)/python -m schemas.generate schemas
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

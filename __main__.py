@@ -6,6 +6,8 @@ import json
 
 import pulumi
 
+from components.clients import ISSUER_OUTPUT, REVOCATIONS_OUTPUT, ClientShard
+from components.settings import parse_shard_settings
 from components.stack import MtlsIngressStack
 
 
@@ -35,25 +37,49 @@ def stack_config() -> tuple[dict[str, object], set[str]]:
     return document, secrets
 
 
-document, secret_keys = stack_config()
-stack = MtlsIngressStack("mtls-ingress", document, secret_keys=secret_keys)  # type: ignore[arg-type]
+def ingress_stack(document: dict[str, object], secret_keys: set[str]) -> MtlsIngressStack:
+    """The stack that holds the CAs, the CRL and the objects that enforce mutual TLS."""
+    stack = MtlsIngressStack("mtls-ingress", document, secret_keys=secret_keys)  # type: ignore[arg-type]
+    pulumi.export("ingressUrl", stack.ingress_url)
+    pulumi.export("secretNames", stack.secret_names)
+    pulumi.export("serverCaCertificate", stack.server_ca_certificate_pem)
+    pulumi.export("clientCaBundle", stack.client_ca_bundle_pem)
+    pulumi.export("serverCertificateChain", stack.server_chain_pem)
+    pulumi.export("serverCertificateExpiresAt", stack.server_expires_at)
+    pulumi.export("serverCertificateRenewAt", stack.server_renew_at)
+    pulumi.export("clientCertificates", stack.client_certificates)
+    pulumi.export("clientPrivateKeys", stack.client_private_keys)
+    pulumi.export("clientBundles", stack.client_bundles)
+    pulumi.export("revokedClientSerials", stack.revoked_client_serials)
+    pulumi.export("clientCrl", stack.client_crl_pem)
+    pulumi.export("clientCrlNextUpdate", stack.client_crl_next_update)
+    if stack.mesh_ca is not None:
+        pulumi.export("meshCaCertificate", stack.mesh_ca.certificate_pem)
+        pulumi.export("meshRootCertificate", stack.mesh_ca.root_certificate_pem)
+    if stack.kubernetes_api is not None:
+        pulumi.export("kubeconfigs", stack.kubernetes_api.kubeconfigs)
+        pulumi.export("kubernetesApiRevokedSerials", stack.kubernetes_api.revoked_serials)
+    if stack.client_issuer is not None:
+        pulumi.export(ISSUER_OUTPUT, stack.client_issuer)
+    return stack
 
-pulumi.export("ingressUrl", stack.ingress_url)
-pulumi.export("secretNames", stack.secret_names)
-pulumi.export("serverCaCertificate", stack.server_ca_certificate_pem)
-pulumi.export("clientCaBundle", stack.client_ca_bundle_pem)
-pulumi.export("serverCertificateChain", stack.server_chain_pem)
-pulumi.export("serverCertificateExpiresAt", stack.server_expires_at)
-pulumi.export("serverCertificateRenewAt", stack.server_renew_at)
-pulumi.export("clientCertificates", stack.client_certificates)
-pulumi.export("clientPrivateKeys", stack.client_private_keys)
-pulumi.export("clientBundles", stack.client_bundles)
-pulumi.export("revokedClientSerials", stack.revoked_client_serials)
-pulumi.export("clientCrl", stack.client_crl_pem)
-pulumi.export("clientCrlNextUpdate", stack.client_crl_next_update)
-if stack.mesh_ca is not None:
-    pulumi.export("meshCaCertificate", stack.mesh_ca.certificate_pem)
-    pulumi.export("meshRootCertificate", stack.mesh_ca.root_certificate_pem)
-if stack.kubernetes_api is not None:
-    pulumi.export("kubeconfigs", stack.kubernetes_api.kubeconfigs)
-    pulumi.export("kubernetesApiRevokedSerials", stack.kubernetes_api.revoked_serials)
+
+def client_shard(document: dict[str, object]) -> ClientShard:
+    """A stack with `issuerStack`: clients only, signed by that stack's client CA."""
+    settings = parse_shard_settings(document)
+    shard = ClientShard("mtls-ingress", settings)
+    for warning in settings.schedule_warnings():
+        pulumi.log.warn(warning, resource=shard)
+    pulumi.export("clientCertificates", shard.outputs.client_certificates)
+    pulumi.export("clientPrivateKeys", shard.outputs.client_private_keys)
+    pulumi.export("clientBundles", shard.outputs.client_bundles)
+    pulumi.export("revokedClientSerials", shard.outputs.revoked_client_serials)
+    pulumi.export(REVOCATIONS_OUTPUT, shard.client_revocations)
+    return shard
+
+
+document, secret_keys = stack_config()
+if "issuerStack" in document:
+    shard = client_shard(document)
+else:
+    stack = ingress_stack(document, secret_keys)

@@ -5,6 +5,7 @@ importable from the top level: `from mtls_ingress import CertificateAuthority, M
 In this repository the same code is the package `components`.
 """
 
+from .clients import ClientShard
 from .kubernetes import (
     ApiUser,
     CaSecret,
@@ -52,6 +53,7 @@ __all__ = [
     "ClientBundle",
     "ClientCertificate",
     "ClientCertificateArgs",
+    "ClientShard",
     "ControllerConfig",
     "ControllerConfigArgs",
     "Issuer",

@@ -57,6 +57,7 @@ def hostname(value: str) -> str | None:
 
 
 # RBAC object names are path segments (`system:aggregate-to-view` is one).
+STACK_NAME = re.compile(r"^([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+$")
 RBAC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._@-]*$")
 
 
@@ -65,6 +66,13 @@ def rbac_name(value: str) -> str | None:
     if len(value) <= 253 and RBAC_NAME.match(value):
         return None
     return "a ClusterRole name: letters, digits and ': . _ @ -', such as view or edit"
+
+
+def stack_name(value: str) -> str | None:
+    """A Pulumi stack name, as `pulumi.StackReference` takes it."""
+    if STACK_NAME.match(value) and len(value) <= 300:
+        return None
+    return "a stack name, [organization/][project/]stack, such as organization/mtls-ingress/prod"
 
 
 def https_url(value: str) -> str | None:

@@ -8,21 +8,20 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 import pulumi
 
+from .clients import ClientOutputs, issue_client, revocations, shard_revocations
 from .kubernetes.api_access import KubernetesApiAccess, KubernetesApiAccessArgs
 from .kubernetes.mesh import IstioMesh
 from .outputs import by_name
 from .pki import (
     CertificateAuthority,
     ClientCertificate,
-    ClientCertificateArgs,
     RevocationList,
     RevokedEntry,
     ServerCertificate,
     crl_bundle,
 )
-from .pki.bundle import ClientBundle
 from .rotation import NEXT, RotatingAuthority, declare_authorities, once_next
-from .settings import ClientSettings, RotationPhase, StackSettings, parse_settings
+from .settings import RotationPhase, StackSettings, parse_settings
 from .stack_objects import StackObjects, StackPki, declare_objects
 
 T = TypeVar("T")
@@ -112,6 +111,9 @@ class MtlsIngressStack(pulumi.ComponentResource):
     client_bundles: pulumi.Output[dict[str, dict[str, str]]]
     """Per active client (secret): certificate, chain, privateKey, pkcs12 (base64),
     pkcs12Password and the curl command that calls the ingress with them."""
+    client_issuer: pulumi.Output[dict[str, str]] | None
+    """With `pki.clientShards` (secret): the client CA as its shards sign with it:
+    certificate, privateKey, intermediates and trustBundle."""
     kubernetes_api: KubernetesApiAccess | None
     """Kubernetes API users: certificates, kubeconfigs and bindings (with `kubernetesApi`)."""
     secret_names: pulumi.Output[dict[str, str]]
@@ -171,19 +173,19 @@ class MtlsIngressStack(pulumi.ComponentResource):
             if client_side.keeps_current:
                 # Kept as issued while the next CA issues: the serial its holder has stays
                 # the one the current CA's list can name.
-                current[client.name] = _client_certificate(
+                current[client.name] = issue_client(
                     resource,
                     client,
-                    client_side.current[-1],
+                    client_side.current[-1].as_issuer(),
                     algorithm,
                     frozen=client.revoked or client_side.issues_next,
                     opts=once_next(resource + NEXT, client_side.phase, child),
                 )
             if client_side.issues_next:
-                issued_next[client.name] = _client_certificate(
+                issued_next[client.name] = issue_client(
                     resource + NEXT,
                     client,
-                    client_side.next[-1],
+                    client_side.next[-1].as_issuer(),
                     algorithm,
                     frozen=client.revoked,
                     opts=child,
@@ -194,8 +196,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
             client: f"{name}-client-{client}{NEXT if issued_next else ''}"
             for client in self.clients
         }
-        active = [c.name for c in pki.clients if not c.revoked]
-        revoked = [c.name for c in pki.clients if c.revoked]
+        shard_entries = shard_revocations(pki.client_shards, child) if pki.client_shards else None
         self.revocation_lists = []
         generations = []
         if client_side.keeps_current:
@@ -204,19 +205,10 @@ class MtlsIngressStack(pulumi.ComponentResource):
             generations.append((f"{name}-client-ca{NEXT}", client_side.next, issued_next))
         for prefix, chain, certificates in generations:
             self.revocation_lists += _revocation_lists(
-                prefix, chain, certificates, settings, client_side.phase, child
+                prefix, chain, certificates, settings, client_side.phase, child, shard_entries
             )
         self.client_crl_pem = crl_bundle(self.revocation_lists)
         self.client_crl_next_update = self.revocation_lists[-1].next_update
-        self.client_certificates = by_name(
-            {name: _certificate_summary(self.clients[name]) for name in active}
-        )
-        self.client_private_keys = pulumi.Output.secret(
-            by_name({name: self.clients[name].private_key_pem for name in active})
-        )
-        self.revoked_client_serials = by_name(
-            {name: self.clients[name].serial_number for name in revoked}
-        )
         self.objects = declare_objects(
             name,
             settings,
@@ -231,18 +223,27 @@ class MtlsIngressStack(pulumi.ComponentResource):
             child,
         )
         self.ingress_url = f"https://{settings.host}{settings.ingress.paths[0]}"
-        self.client_bundles = pulumi.Output.secret(
-            by_name(
-                {
-                    client: _bundle(
-                        self._client_resources[client],
-                        client,
-                        self.clients[client],
-                        self.client_ca,
-                        self.ingress_url,
-                    )
-                    for client in active
-                }
+        issued = ClientOutputs(
+            pki.clients,
+            self.clients,
+            self._client_resources,
+            self.client_ca.intermediates_pem,
+            self.ingress_url,
+        )
+        self.client_certificates = issued.client_certificates
+        self.client_private_keys = issued.client_private_keys
+        self.client_bundles = issued.client_bundles
+        self.revoked_client_serials = issued.revoked_client_serials
+        self.client_issuer = (
+            None
+            if pki.client_shards is None
+            else pulumi.Output.secret(
+                pulumi.Output.all(
+                    certificate=self.client_ca.certificate_pem,
+                    privateKey=self.client_ca.private_key_pem,
+                    intermediates=self.client_ca.intermediates_pem,
+                    trustBundle=self.client_ca.trust_bundle_pem,
+                )
             )
         )
         self.kubernetes_api = _kubernetes_api(name, settings, child)
@@ -285,46 +286,6 @@ class MtlsIngressStack(pulumi.ComponentResource):
         )
 
 
-def _certificate_summary(client: ClientCertificate) -> pulumi.Output[dict[str, str]]:
-    return pulumi.Output.all(
-        client.certificate_pem,
-        client.chain_pem,
-        client.serial_number,
-        client.expires_at,
-        client.renew_at,
-    ).apply(
-        lambda values: {
-            "certificate": values[0],
-            "chain": values[1],
-            "serialNumber": values[2],
-            "expiresAt": values[3],
-            "renewAt": values[4],
-        }
-    )
-
-
-def _client_certificate(
-    resource: str,
-    client: ClientSettings,
-    issuer: CertificateAuthority,
-    key_algorithm: str,
-    *,
-    frozen: bool,
-    opts: pulumi.ResourceOptions,
-) -> ClientCertificate:
-    """The certificate of `client` from `issuer`; a `frozen` one is never renewed."""
-    arguments: ClientCertificateArgs = {
-        "issuer": issuer.as_issuer(),
-        "common_name": client.common_name,
-        "organizations": list(client.organizations),
-        "validity_days": client.validity_days,
-        "renew_before_days": client.renew_before_days,
-        "key_algorithm": key_algorithm,
-        "revoked": frozen,
-    }
-    return ClientCertificate(resource, arguments, opts)
-
-
 def _revocation_lists(
     prefix: str,
     chain: list[CertificateAuthority],
@@ -332,6 +293,7 @@ def _revocation_lists(
     settings: StackSettings,
     phase: RotationPhase | None,
     opts: pulumi.ResourceOptions,
+    shard_entries: pulumi.Output[list[RevokedEntry]] | None,
 ) -> list[RevocationList]:
     """One list per CA of `chain`, as nginx checks a CRL for each CA of a client's chain.
 
@@ -341,17 +303,17 @@ def _revocation_lists(
     intermediate, which nothing here revokes.
     """
     pki = settings.pki
-    entries = [
-        RevokedEntry(
-            serial_number=certificates[client.name].serial_number,
-            reason=client.revocation_reason.value,
-        )
-        for client in pki.clients
-        if client.revoked and client.name in certificates
-    ] + [
+    entries: list[RevokedEntry] | pulumi.Output[list[RevokedEntry]] = revocations(
+        pki.clients, certificates
+    ) + [
         RevokedEntry(serial_number=str(entry.serial_number), reason=entry.reason.value)
         for entry in pki.revoked_serials
     ]
+    if shard_entries is not None:
+        local = entries
+        entries = pulumi.Output.all(pulumi.Output.from_input(local), shard_entries).apply(
+            lambda lists: [*lists[0], *lists[1]]
+        )
     names = [f"{prefix}-revocations"]
     next_list = f"{prefix}{NEXT}-revocations"
     if len(chain) > 1:
@@ -369,42 +331,6 @@ def _revocation_lists(
         )
         for list_name, authority in zip(names, chain, strict=True)
     ]
-
-
-def _bundle(
-    resource_name: str,
-    name: str,
-    client: ClientCertificate,
-    issuer: CertificateAuthority,
-    url: str,
-) -> pulumi.Output[dict[str, str]]:
-    """What a client needs to call the ingress, PKCS#12 file included (see README, "Client
-    bundles" for the files the curl command reads)."""
-    bundle = ClientBundle(
-        f"{resource_name}-pkcs12",
-        friendly_name=name,
-        certificate_pem=client.certificate_pem,
-        intermediates_pem=issuer.intermediates_pem,
-        private_key_pem=client.private_key_pem,
-        opts=pulumi.ResourceOptions(parent=client),
-    )
-    curl = f"curl --cacert server-ca.crt --cert {name}.crt --key {name}.key {url}"
-    return pulumi.Output.all(
-        client.certificate_pem,
-        client.chain_pem,
-        client.private_key_pem,
-        bundle.pkcs12,
-        bundle.password,
-    ).apply(
-        lambda values: {
-            "certificate": values[0],
-            "chain": values[1],
-            "privateKey": values[2],
-            "pkcs12": values[3],
-            "pkcs12Password": values[4],
-            "curl": curl,
-        }
-    )
 
 
 def _kubernetes_api(

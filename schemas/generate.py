@@ -5,8 +5,9 @@ first line of a stack file points at it:
 
     # yaml-language-server: $schema=./schemas/stack-config.schema.json
 
-Regenerate it with `make schema` (`python -m schemas.generate [<path>]`); a unit test fails
-while the committed file is out of date.
+A client shard's stack file (one with `issuerStack`, see README, "Large stacks") points at
+`client-shard.schema.json` instead. Regenerate both with `make schema` (`python -m
+schemas.generate`); a unit test fails while a committed file is out of date.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from typing import Any
 
 from pydantic.json_schema import GenerateJsonSchema
 
-from components.settings import StackSettings
+from components.settings import ClientShardSettings, StackSettings
+from components.settings.values import ConfigObject
 
 NAMESPACE = "mtls-ingress"
 SCHEMA_PATH = Path("schemas/stack-config.schema.json")
+SHARD_SCHEMA_PATH = Path("schemas/client-shard.schema.json")
 
 # `pulumi config set --secret` stores `{secure: <ciphertext>}` in the stack file; the program
 # reads the decrypted value, so a secret may stand for a whole key or any scalar inside one.
@@ -40,9 +43,9 @@ class _WithoutFieldTitles(GenerateJsonSchema):
         return False
 
 
-def stack_file_schema() -> dict[str, Any]:
-    """The schema of a stack file: its `config:` holds the `mtls-ingress:*` keys."""
-    settings = StackSettings.model_json_schema(by_alias=True, schema_generator=_WithoutFieldTitles)
+def stack_file_schema(model: type[ConfigObject] = StackSettings) -> dict[str, Any]:
+    """The schema of a stack file: its `config:` holds the `mtls-ingress:*` keys of `model`."""
+    settings = model.model_json_schema(by_alias=True, schema_generator=_WithoutFieldTitles)
     definitions = {name: _secrets_allowed(d) for name, d in settings.pop("$defs").items()}
     config_keys = {
         f"{NAMESPACE}:{key}": _or_secret(value) for key, value in settings["properties"].items()
@@ -50,7 +53,8 @@ def stack_file_schema() -> dict[str, Any]:
     required = [f"{NAMESPACE}:{key}" for key in settings["required"]]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"Pulumi.<stack>.yaml of the {NAMESPACE} project",
+        "title": f"Pulumi.<stack>.yaml of the {NAMESPACE} project"
+        + (", a client shard" if model is ClientShardSettings else ""),
         "description": "Stack settings file: secrets provider, ESC environments and config.",
         "type": "object",
         "properties": {
@@ -99,12 +103,13 @@ def _or_secret(schema: dict[str, Any]) -> dict[str, Any]:
     return {**documentation, "anyOf": [*alternatives, {"$ref": "#/$defs/Secret"}]}
 
 
-def render() -> str:
-    """The schema file's text."""
-    return json.dumps(stack_file_schema(), indent=2, ensure_ascii=False) + "\n"
+def render(model: type[ConfigObject] = StackSettings) -> str:
+    """The text of the schema file of `model`'s stack files."""
+    return json.dumps(stack_file_schema(model), indent=2, ensure_ascii=False) + "\n"
 
 
 if __name__ == "__main__":
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else SCHEMA_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render())
+    directory = Path(sys.argv[1]) if len(sys.argv) > 1 else SCHEMA_PATH.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / SCHEMA_PATH.name).write_text(render())
+    (directory / SHARD_SCHEMA_PATH.name).write_text(render(ClientShardSettings))

@@ -216,7 +216,7 @@ def _validate(name: str, args: CertificateAuthorityArgs) -> KeyAlgorithm:
             f"got {max_path_length!r}",
         )
     if args.get("issuer") is not None:
-        check_issuer(problems, args.get("issuer"))
+        check_issuer(problems, args.get("issuer"), signs_authorities=True)
     key_algorithm = check_key_algorithm(
         problems, args.get("key_algorithm", KeyAlgorithm.ECDSA_P256.value)
     )

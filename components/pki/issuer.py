@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from cryptography import x509
@@ -35,8 +35,9 @@ class Issuer(TypedDict):
     what a peer sends after its own certificate. Empty when the issuer is a root."""
     trust_bundle_pem: pulumi.Input[str]
     """The issuing authority's certificate and every authority above it, root included."""
-    depth: int
-    """Number of authorities from the issuer up to the root, both included (a root: 1)."""
+    depth: NotRequired[int]
+    """Number of authorities from the issuer up to the root, both included (a root: 1).
+    Required to sign an intermediate authority; certificates do not use it."""
 
 
 def serial_number_of(certificate_pem: pulumi.Output[str]) -> pulumi.Output[str]:
@@ -114,14 +115,18 @@ def check_subject(problems: Problems, common_name: object, organization: object)
         )
 
 
-def check_issuer(problems: Problems, issuer: object) -> None:
-    if not isinstance(issuer, dict) or not all(key in issuer for key in Issuer.__annotations__):
+def check_issuer(problems: Problems, issuer: object, *, signs_authorities: bool = False) -> None:
+    """Records problems with an `Issuer`; one that signs authorities must give its depth."""
+    keys = ["certificate_pem", "private_key_pem", "intermediates_pem", "trust_bundle_pem"]
+    if signs_authorities:
+        keys.append("depth")
+    if not isinstance(issuer, dict) or not all(key in issuer for key in keys):
         problems.add(
             "issuer",
-            "must be an Issuer with certificate_pem, private_key_pem, intermediates_pem, "
-            "trust_bundle_pem and depth (CertificateAuthority.as_issuer() builds one)",
+            f"must be an Issuer with {', '.join(keys[:-1])} and {keys[-1]} "
+            "(CertificateAuthority.as_issuer() builds one)",
         )
-    elif not _is_positive_int(issuer["depth"]):
+    elif "depth" in issuer and not _is_positive_int(issuer["depth"]):
         problems.add("issuer.depth", f"must be a positive integer, got {issuer['depth']!r}")
 
 

@@ -34,7 +34,7 @@ class RevocationListArgs(TypedDict):
 
     issuer: Issuer
     """The authority whose certificates the list revokes, and which signs it."""
-    revoked: Sequence[RevokedEntry]
+    revoked: Sequence[RevokedEntry] | pulumi.Output[Sequence[RevokedEntry]]
     """The revoked certificates (may be empty: an empty CRL is what nginx needs to accept
     every valid client when CRL checking is on)."""
     validity_days: NotRequired[int]
@@ -90,13 +90,7 @@ class RevocationList(pulumi.ComponentResource):
             {
                 "issuer_certificate_pem": issuer["certificate_pem"],
                 "issuer_private_key_pem": pulumi.Output.secret(issuer["private_key_pem"]),
-                "revoked": [
-                    {
-                        "serial_number": entry["serial_number"],
-                        "reason": entry.get("reason", "unspecified"),
-                    }
-                    for entry in args["revoked"]
-                ],
+                "revoked": _entries(name, args["revoked"]),
                 "validity_days": args.get("validity_days", DEFAULT_VALIDITY_DAYS),
                 "refresh_before_days": args.get("refresh_before_days", DEFAULT_REFRESH_BEFORE_DAYS),
             },
@@ -125,6 +119,30 @@ def crl_bundle(lists: Sequence[RevocationList]) -> pulumi.Output[str]:
     return pem_bundle(*(crl.crl_pem for crl in lists))
 
 
+def _entries(
+    name: str, revoked: Sequence[RevokedEntry] | pulumi.Output[Sequence[RevokedEntry]]
+) -> pulumi.Input[list[dict[str, pulumi.Input[str]]]]:
+    """The entries as the signing provider takes them; a list only known once deployed
+    (read from other stacks) is checked when it is."""
+
+    def listed(entries: Sequence[RevokedEntry]) -> list[dict[str, pulumi.Input[str]]]:
+        return [
+            {"serial_number": entry["serial_number"], "reason": entry.get("reason", "unspecified")}
+            for entry in entries
+        ]
+
+    if not isinstance(revoked, pulumi.Output):
+        return listed(revoked)
+
+    def checked(entries: Sequence[RevokedEntry]) -> list[dict[str, pulumi.Input[str]]]:
+        problems = Problems(f"invalid arguments for RevocationList {name!r}")
+        _check_entries(problems, entries)
+        problems.raise_if_any()
+        return listed(entries)
+
+    return revoked.apply(checked)
+
+
 def _validate(name: str, args: RevocationListArgs) -> None:
     problems = Problems(f"invalid arguments for RevocationList {name!r}")
     check_issuer(problems, args.get("issuer"))
@@ -134,7 +152,14 @@ def _validate(name: str, args: RevocationListArgs) -> None:
         args.get("refresh_before_days", DEFAULT_REFRESH_BEFORE_DAYS),
         window_field="refresh_before_days",
     )
-    for index, entry in enumerate(args.get("revoked", [])):
+    revoked = args.get("revoked", [])
+    if not isinstance(revoked, pulumi.Output):
+        _check_entries(problems, revoked)
+    problems.raise_if_any()
+
+
+def _check_entries(problems: Problems, entries: Sequence[RevokedEntry]) -> None:
+    for index, entry in enumerate(entries):
         reason = entry.get("reason", "unspecified")
         if reason not in REASONS:
             problems.add(
@@ -146,4 +171,3 @@ def _validate(name: str, args: RevocationListArgs) -> None:
                 f"revoked[{index}].serial_number",
                 f"must be a decimal serial number, got {serial!r}",
             )
-    problems.raise_if_any()

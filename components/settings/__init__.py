@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar
 
 import pydantic
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -47,6 +47,7 @@ from .values import (
     RoleName,
     Serial,
     ServiceName,
+    StackName,
     Subdomain,
     fail,
     problem,
@@ -56,6 +57,8 @@ from .values import (
     unique_names,
     valid,
 )
+
+Model = TypeVar("Model", bound=ConfigObject)
 
 
 class RevocationReason(StrEnum):
@@ -399,6 +402,10 @@ class PkiSettings(ConfigObject):
     """Certificates issued outside this stack to revoke."""
     crl: CrlSettings = Field(default_factory=CrlSettings)
     """The revocation list of the client CA."""
+    client_shards: Annotated[tuple[StackName, ...], NoRepeats] | None = None
+    """Stacks that issue more clients from the client CA (see README, "Large stacks"). Set,
+    even empty, the stack exports `clientIssuer` for them, and its CRL also lists the
+    certificates each named stack revokes."""
 
     @property
     def clients_have_own_ca(self) -> bool:
@@ -416,6 +423,21 @@ class PkiSettings(ConfigObject):
         serials = [entry.serial_number for entry in entries]
         message = "repeats serial number {:#x}"
         return valid(entries, [problem((i,), message.format(s)) for i, s in repeated(serials)])
+
+    @model_validator(mode="after")
+    def _shards_share_a_client_ca(self) -> Self:
+        if self.client_shards is None:
+            return self
+        if self.client_ca is None:
+            message = "needs pki.clientCa: client shards sign with it, never with the server CA"
+            return valid(self, [problem(("clientShards",), message)])
+        if self.client_ca.rotation is not None:
+            message = (
+                "cannot be rotated while pki.clientShards is set: the shards sign with the "
+                "CA this stack exports"
+            )
+            return valid(self, [problem(("clientCa", "rotation"), message)])
+        return self
 
     @model_validator(mode="after")
     def _certificates_expire_with_their_ca(self) -> Self:
@@ -768,13 +790,7 @@ class StackSettings(ConfigObject):
                 for i, user in enumerate(self.kubernetes_api.users)
                 if not user.revoked
             ]
-        return [
-            f"{key}: a window of {days} day(s) holds fewer than two scheduled runs "
-            f"{interval} day(s) apart (upIntervalDays): one failed `pulumi up` lets {what}; "
-            "widen the window or run more often"
-            for key, days, what in windows
-            if days < 2 * interval
-        ]
+        return _short_windows(windows, interval)
 
     def expiry_warnings(self, now: datetime) -> list[str]:
         """Certificates that would outlive the imported CA that signs them, if issued at `now`.
@@ -840,6 +856,51 @@ class StackSettings(ConfigObject):
             return ingress
         backend = backend.model_copy(update={"tls_name": f"{backend.service}.{namespace}.svc"})
         return ingress.model_copy(update={"backend": backend})
+
+
+class ShardPkiSettings(ConfigObject):
+    """The clients of a client shard (`pki` with `issuerStack`)."""
+
+    key_algorithm: KeyAlgorithm = KeyAlgorithm.ECDSA_P256
+    """Key type of the clients' keys."""
+    clients: tuple[ClientSettings, ...] = ()
+    """One entry per client identity, as in the stack that holds the CA."""
+
+    @field_validator("clients")
+    @classmethod
+    def _client_names_are_unique(cls, clients: tuple[ClientSettings, ...]) -> Any:
+        return unique_names(clients, "client")
+
+
+class ClientShardSettings(ConfigObject):
+    """The config of a client shard: a stack that only issues clients, from the client CA of
+    the stack `issuerStack` names (which lists this one in `pki.clientShards`)."""
+
+    issuer_stack: StackName
+    """The stack that holds the client CA, the CRL and the ingress."""
+    pki: ShardPkiSettings
+    """The clients this stack issues."""
+    up_interval_days: Days = 1
+    """Days between the scheduled `pulumi up` runs that renew the clients' certificates."""
+
+    def schedule_warnings(self) -> list[str]:
+        """Renewal windows that one missed scheduled `pulumi up` could let pass."""
+        windows = [
+            (f"pki.clients[{i}].renewBeforeDays", client.renew_before_days, "it expire")
+            for i, client in enumerate(self.pki.clients)
+            if not client.revoked
+        ]
+        return _short_windows(windows, self.up_interval_days)
+
+
+def _short_windows(windows: list[tuple[str, int, str]], interval: int) -> list[str]:
+    return [
+        f"{key}: a window of {days} day(s) holds fewer than two scheduled runs "
+        f"{interval} day(s) apart (upIntervalDays): one failed `pulumi up` lets {what}; "
+        "widen the window or run more often"
+        for key, days, what in windows
+        if days < 2 * interval
+    ]
 
 
 def _outlasting(
@@ -911,8 +972,26 @@ def parse_settings(
                     "must be a secret, or the key would be stored in plain text in the stack "
                     f"file: set it with `pulumi config set --secret --path {written} < ca.key`",
                 )
+    settings = _validated(StackSettings, config, problems)
+    problems.raise_if_any()
+    return settings
+
+
+def parse_shard_settings(config: Mapping[str, Any]) -> ClientShardSettings:
+    """Validates the stack config of a client shard (one with `issuerStack`).
+
+    Raises:
+        pulumi.RunError: naming every offending field path and what it accepts.
+    """
+    problems = Problems("invalid mtls-ingress client shard configuration")
+    settings = _validated(ClientShardSettings, config, problems)
+    problems.raise_if_any()
+    return settings
+
+
+def _validated(model: type[Model], config: Mapping[str, Any], problems: Problems) -> Model:
     try:
-        settings = StackSettings.model_validate(config)
+        return model.model_validate(config)
     except pydantic.ValidationError as error:
         for line in error.errors():
             # The path as the README writes it: `pki.clients[1].validityDays`.
@@ -921,8 +1000,6 @@ def parse_settings(
             problems.add(path.removeprefix("."), line["msg"])
         problems.raise_if_any()
         raise  # not reached: a ValidationError names at least one problem
-    problems.raise_if_any()
-    return settings
 
 
 def _lookup(document: Mapping[str, Any], path: tuple[str, ...]) -> object:

@@ -166,6 +166,7 @@ IngressPath = Annotated[str, text(formats.ingress_path, pattern=formats.INGRESS_
 ErrorPage = Annotated[str, text(formats.auth_tls_error_page, pattern=formats.ERROR_PAGE.pattern)]
 MatchCn = Annotated[str, text(formats.auth_tls_match_cn, pattern="^CN=")]
 HttpsUrl = Annotated[str, text(formats.https_url, pattern="^https://")]
+StackName = Annotated[str, text(formats.stack_name, pattern=formats.STACK_NAME.pattern)]
 RoleName = Annotated[str, text(formats.rbac_name, pattern=formats.RBAC_NAME.pattern)]
 
 

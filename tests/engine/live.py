@@ -42,7 +42,8 @@ def changed_resources(
     return sorted(
         (step["op"], step["urn"].rsplit("::", 1)[1])
         for step in preview["steps"]
-        if step["op"] not in ("same", "create-replacement", "delete-replaced")
+        # A StackReference is read on every run and changes nothing.
+        if step["op"] not in ("same", "read", "create-replacement", "delete-replaced")
     )
 
 

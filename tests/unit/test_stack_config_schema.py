@@ -13,8 +13,8 @@ import pytest
 import yaml
 from jsonschema.exceptions import best_match
 
-from components.settings import parse_settings
-from schemas.generate import SCHEMA_PATH, render, stack_file_schema
+from components.settings import ClientShardSettings, parse_settings
+from schemas.generate import SCHEMA_PATH, SHARD_SCHEMA_PATH, render, stack_file_schema
 from tests.stack_configs import PROJECT_DIR, stack_file_config
 
 SCHEMA = stack_file_schema()
@@ -48,6 +48,8 @@ def _program_problems(config: dict[str, Any]) -> list[str]:
 def test_committed_schema_is_generated_from_the_settings_model() -> None:
     committed = (PROJECT_DIR / SCHEMA_PATH).read_text()
     assert committed == render(), "schemas/stack-config.schema.json is out of date: make schema"
+    committed = (PROJECT_DIR / SHARD_SCHEMA_PATH).read_text()
+    assert committed == render(ClientShardSettings), f"{SHARD_SCHEMA_PATH} is out of date"
 
 
 def test_schema_is_a_valid_json_schema() -> None:
