@@ -1,13 +1,19 @@
-"""The program under the real engine: `pulumi up` of a new stack and a no-change `pulumi preview`
-with N clients, in render-to-directory mode (`kubernetes:renderYamlToDirectory`: the Kubernetes
-objects are written as YAML files instead of sent to a cluster), local file backend.
+"""The program under the real engine, with N clients, in render-to-directory mode
+(`kubernetes:renderYamlToDirectory`: the Kubernetes objects are written as YAML files instead
+of sent to a cluster), local file backend:
 
-    python -m bench.engine 100 [--skip-checkpoints] [--limit SECONDS]
+1. `pulumi up` of a new stack (or, with --shards K, of the stack that holds the CAs, then K
+   client shards of N/K clients each, then the CA stack again, listing them);
+2. a no-change `pulumi preview` of every stack;
+3. the `pulumi up` runs that revoke one client (with shards: the shard's, then the CA
+   stack's, whose CRL lists it).
 
-Prints JSON: clients, resources, seconds of each command, and the peak memory of the engine's
-process tree (the CLI, the language host, the program and the provider plugins, summed). An
-`up` still running after --limit seconds is stopped and reported as `null` seconds (the
-preview is then not measured).
+    python -m bench.engine 100 [--skip-checkpoints] [--shards K] [--limit SECONDS]
+
+Prints JSON: clients, shards, resources, seconds of each phase (summed over the stacks, and
+the slowest stack's preview), and the peak memory of the engine's process tree (the CLI, the
+language host, the program and the provider plugins, summed). An `up` still running after
+--limit seconds is stopped and reported as `null` seconds (nothing after it is measured).
 """
 
 from __future__ import annotations
@@ -15,16 +21,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bench.evaluate import config_with_clients
-from tests.engine.conftest import new_engine, project_program
+from tests.engine.conftest import Engine, new_engine, project_program
 
 
 def tree_rss_mib(root: int) -> float:
@@ -82,37 +93,110 @@ def timed(
     return elapsed, peak
 
 
-def measure(clients: int, *, skip_checkpoints: bool, limit: float | None) -> dict[str, Any]:
+ISSUER = "organization/mtls-ingress/bench"
+
+
+@dataclass
+class Phase:
+    """Seconds (None once a command was stopped) and peak MiB of a sequence of commands."""
+
+    seconds: float | None = 0.0
+    peak_mib: float = 0.0
+    slowest: float = 0.0
+
+    def add(self, measured: tuple[float | None, float]) -> bool:
+        """Adds one command's figures; False once a command ran past its limit."""
+        seconds, peak = measured
+        self.peak_mib = max(self.peak_mib, peak)
+        if seconds is None or self.seconds is None:
+            self.seconds = None
+            return False
+        self.seconds += seconds
+        self.slowest = max(self.slowest, seconds)
+        return True
+
+
+def _edit_config(engine: Engine, stack: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Changes the `mtls-ingress:` keys of a stack file in place."""
+    path = engine.program / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text())
+    keys = {key.removeprefix("mtls-ingress:"): value for key, value in document["config"].items()}
+    edit(keys)
+    document["config"] = {
+        (key if ":" in key else f"mtls-ingress:{key}"): value for key, value in keys.items()
+    }
+    path.write_text(yaml.safe_dump(document))
+
+
+def _revoke_first(config: dict[str, Any]) -> None:
+    config["pki"]["clients"][0]["revoked"] = True
+
+
+def measure(
+    clients: int, *, skip_checkpoints: bool, shards: int, limit: float | None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="mtls-bench-engine-") as scratch:
         root = Path(scratch)
+        main_config = config_with_clients(0 if shards else clients)
+        if shards:
+            main_config["pki"]["clientShards"] = []
         program = project_program(
             root,
-            config_with_clients(clients),
+            main_config,
             stack="bench",
             provider_config={"kubernetes:renderYamlToDirectory": str(root / "rendered")},
         )
         extra = {"PULUMI_SKIP_CHECKPOINTS": "true"} if skip_checkpoints else {}
-        engine = new_engine(root, program, "bench", **extra)
-        pulumi = ["pulumi", "--non-interactive"]
-        up = timed(
-            [*pulumi, "up", "--yes", "--skip-preview"], engine.program, engine.environment, limit
-        )
-        preview: tuple[float | None, float] = (None, 0.0)
-        if up[0] is not None:
-            preview = timed(
-                [*pulumi, "preview", "--expect-no-changes"], engine.program, engine.environment
+        main = new_engine(root, program, "bench", **extra)
+        stacks: list[tuple[Engine, str]] = [(main, "bench")]
+        names = [f"shard-{index:03d}" for index in range(shards)]
+        for index, name in enumerate(names):
+            shard = Engine(root / name, main.environment)
+            shutil.copytree(program, shard.program)
+            (shard.program / "Pulumi.bench.yaml").unlink()
+            members = config_with_clients(clients)["pki"]["clients"][index::shards]
+            document = {"issuerStack": ISSUER, "pki": {"clients": members}}
+            stack_file = {"config": {f"mtls-ingress:{k}": v for k, v in document.items()}}
+            (shard.program / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(stack_file))
+            shard.run("stack", "init", name)
+            stacks.append((shard, name))
+
+        def run(engine: Engine, *arguments: str) -> tuple[float | None, float]:
+            command = ["pulumi", "--non-interactive", *arguments]
+            return timed(command, engine.program, engine.environment, limit)
+
+        up, preview, revoke = Phase(), Phase(), Phase()
+        deploy = ["up", "--yes", "--skip-preview"]
+        ok = all(up.add(run(engine, *deploy)) for engine, _ in stacks)
+        if ok and shards:
+            _edit_config(
+                main,
+                "bench",
+                lambda c: c["pki"].update(
+                    clientShards=[f"organization/mtls-ingress/{name}" for name in names]
+                ),
             )
-        exported = engine.run("stack", "export").stdout
-        resources = len(json.loads(exported)["deployment"]["resources"])
+            ok = up.add(run(main, *deploy))
+        if ok:
+            for engine, _ in stacks:
+                preview.add(run(engine, "preview", "--expect-no-changes"))
+            revoking = stacks[1] if shards else stacks[0]
+            _edit_config(revoking[0], revoking[1], _revoke_first)
+            if revoke.add(run(revoking[0], *deploy)) and shards:
+                revoke.add(run(main, *deploy))
+        exported = [json.loads(engine.run("stack", "export").stdout) for engine, _ in stacks]
     return {
         "clients": clients,
-        "resources": resources,
+        "shards": shards,
+        "resources": sum(len(state["deployment"]["resources"]) for state in exported),
         "skip_checkpoints": skip_checkpoints,
-        "up_seconds": up[0],
-        "up_peak_mib": up[1],
-        "preview_seconds": preview[0],
-        "preview_peak_mib": preview[1],
-        "state_mib": len(exported) / 2**20,
+        "up_seconds": up.seconds,
+        "up_peak_mib": up.peak_mib,
+        "preview_seconds": preview.seconds if ok else None,
+        "slowest_preview_seconds": preview.slowest if ok else None,
+        "preview_peak_mib": preview.peak_mib,
+        "revoke_seconds": revoke.seconds if ok else None,
+        "state_mib": sum(len(json.dumps(state)) for state in exported) / 2**20,
     }
 
 
@@ -120,10 +204,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("clients", type=int)
     parser.add_argument("--skip-checkpoints", action="store_true")
+    parser.add_argument("--shards", type=int, default=0, help="split the clients over K shards")
     parser.add_argument("--limit", type=float, help="stop an up that runs longer, in seconds")
     arguments = parser.parse_args()
     result = measure(
-        arguments.clients, skip_checkpoints=arguments.skip_checkpoints, limit=arguments.limit
+        arguments.clients,
+        skip_checkpoints=arguments.skip_checkpoints,
+        shards=arguments.shards,
+        limit=arguments.limit,
     )
     print(json.dumps(result))
 
