@@ -49,7 +49,8 @@ def ingress_stack(document: dict[str, object], secret_keys: set[str]) -> MtlsIng
     pulumi.export("serverCertificateRenewAt", stack.server_renew_at)
     pulumi.export("clientCertificates", stack.client_certificates)
     pulumi.export("clientPrivateKeys", stack.client_private_keys)
-    pulumi.export("clientBundles", stack.client_bundles)
+    if stack.client_bundles is not None:
+        pulumi.export("clientBundles", stack.client_bundles)
     pulumi.export("revokedClientSerials", stack.revoked_client_serials)
     pulumi.export("clientCrl", stack.client_crl_pem)
     pulumi.export("clientCrlNextUpdate", stack.client_crl_next_update)
@@ -72,7 +73,8 @@ def client_shard(document: dict[str, object]) -> ClientShard:
         pulumi.log.warn(warning, resource=shard)
     pulumi.export("clientCertificates", shard.outputs.client_certificates)
     pulumi.export("clientPrivateKeys", shard.outputs.client_private_keys)
-    pulumi.export("clientBundles", shard.outputs.client_bundles)
+    if shard.outputs.client_bundles is not None:
+        pulumi.export("clientBundles", shard.outputs.client_bundles)
     pulumi.export("revokedClientSerials", shard.outputs.revoked_client_serials)
     pulumi.export(REVOCATIONS_OUTPUT, shard.client_revocations)
     return shard

@@ -103,9 +103,10 @@ class ClientOutputs:
     """Per active client: certificate, chain, serialNumber, expiresAt and renewAt."""
     client_private_keys: pulumi.Output[dict[str, str]]
     """Per active client: private key, PEM (secret)."""
-    client_bundles: pulumi.Output[dict[str, dict[str, str]]]
+    client_bundles: pulumi.Output[dict[str, dict[str, str]]] | None
     """Per active client (secret): certificate, chain, privateKey, pkcs12 (base64),
-    pkcs12Password and the curl command that calls the ingress with them."""
+    pkcs12Password and the curl command that calls the ingress with them; None when the
+    bundles are turned off."""
     revoked_client_serials: pulumi.Output[dict[str, str]]
     """Per revoked client: the serial number the revocation list names."""
 
@@ -116,6 +117,8 @@ class ClientOutputs:
         resources: Mapping[str, str],
         intermediates_pem: pulumi.Input[str],
         url: pulumi.Input[str],
+        *,
+        bundles: bool = True,
     ) -> None:
         active = [client.name for client in clients if not client.revoked]
         revoked = [client.name for client in clients if client.revoked]
@@ -125,14 +128,18 @@ class ClientOutputs:
         self.client_private_keys = pulumi.Output.secret(
             by_name({name: certificates[name].private_key_pem for name in active})
         )
-        self.client_bundles = pulumi.Output.secret(
-            by_name(
-                {
-                    name: client_bundle(
-                        resources[name], name, certificates[name], intermediates_pem, url
-                    )
-                    for name in active
-                }
+        self.client_bundles = (
+            None
+            if not bundles
+            else pulumi.Output.secret(
+                by_name(
+                    {
+                        name: client_bundle(
+                            resources[name], name, certificates[name], intermediates_pem, url
+                        )
+                        for name in active
+                    }
+                )
             )
         )
         self.revoked_client_serials = by_name(
@@ -205,7 +212,12 @@ class ClientShard(pulumi.ComponentResource):
         }
         url = pulumi.Output.unsecret(reference.require_output("ingressUrl"))
         self.outputs = ClientOutputs(
-            clients, self.clients, resources, issuer["intermediates_pem"], url
+            clients,
+            self.clients,
+            resources,
+            issuer["intermediates_pem"],
+            url,
+            bundles=settings.pki.client_bundles,
         )
         revoked = [client for client in clients if client.revoked]
         self.client_revocations = pulumi.Output.all(

@@ -108,9 +108,10 @@ class MtlsIngressStack(pulumi.ComponentResource):
     """The mesh's plug-in CA, an intermediate under the server CA's root (with `mesh`)."""
     mesh: IstioMesh | None
     """The Istio objects (with `mesh`)."""
-    client_bundles: pulumi.Output[dict[str, dict[str, str]]]
+    client_bundles: pulumi.Output[dict[str, dict[str, str]]] | None
     """Per active client (secret): certificate, chain, privateKey, pkcs12 (base64),
-    pkcs12Password and the curl command that calls the ingress with them."""
+    pkcs12Password and the curl command that calls the ingress with them (None with
+    `pki.clientBundles: false`)."""
     client_issuer: pulumi.Output[dict[str, str]] | None
     """With `pki.clientShards` (secret): the client CA as its shards sign with it:
     certificate, privateKey, intermediates and trustBundle."""
@@ -229,6 +230,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
             self._client_resources,
             self.client_ca.intermediates_pem,
             self.ingress_url,
+            bundles=pki.client_bundles,
         )
         self.client_certificates = issued.client_certificates
         self.client_private_keys = issued.client_private_keys

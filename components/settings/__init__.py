@@ -398,6 +398,9 @@ class PkiSettings(ConfigObject):
     """The ingress's server certificate."""
     clients: tuple[ClientSettings, ...] = ()
     """One entry per client identity."""
+    client_bundles: Flag = True
+    """Build each active client's PKCS#12 file and export `clientBundles`: one resource per
+    client, which fleets of hundreds of clients that hand out the PEM outputs can spare."""
     revoked_serials: tuple[Annotated[RevokedSerial, BareSerial], ...] = ()
     """Certificates issued outside this stack to revoke."""
     crl: CrlSettings = Field(default_factory=CrlSettings)
@@ -865,6 +868,8 @@ class ShardPkiSettings(ConfigObject):
     """Key type of the clients' keys."""
     clients: tuple[ClientSettings, ...] = ()
     """One entry per client identity, as in the stack that holds the CA."""
+    client_bundles: Flag = True
+    """Build each active client's PKCS#12 file and export `clientBundles`."""
 
     @field_validator("clients")
     @classmethod

@@ -219,3 +219,15 @@ def test_a_shard_refuses_keys_of_the_ca_stack_at_preview(stacks: Stacks) -> None
     assert "host: unknown key" in failed.stdout
     assert "pki.clientCa: unknown key" in failed.stdout
     assert "Traceback" not in failed.stdout + failed.stderr
+
+
+def test_turning_bundles_off_deletes_only_the_pkcs12_files(stacks: Stacks) -> None:
+    document = _shard_config(revoked=True)
+    document["pki"]["clientBundles"] = False
+    _write_config(stacks.shard, "fleet-a", document, stacks.rendered)
+    assert changed_resources(stacks.shard) == [("delete", "mtls-ingress-client-carol-pkcs12")]
+    stacks.shard.run("up", "--yes", "--skip-preview")
+    outputs = _outputs(stacks.shard)
+    assert "clientBundles" not in outputs
+    assert set(outputs["clientCertificates"]) == {"carol"}
+    stacks.shard.run("preview", "--expect-no-changes")

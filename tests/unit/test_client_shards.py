@@ -44,7 +44,7 @@ def test_a_shard_names_every_key_it_does_not_hold_in_one_message() -> None:
         "  - host: unknown key; the keys allowed here are issuerStack, pki, upIntervalDays",
         "  - issuerStack: must be a stack name, [organization/][project/]stack, such as "
         'organization/mtls-ingress/prod; got "a/b/c/d"',
-        "  - pki.crl: unknown key; the keys allowed here are keyAlgorithm, clients",
+        "  - pki.crl: unknown key; the keys allowed here are keyAlgorithm, clients, clientBundles",
         '  - pki.clients[1].name: repeats "carol"; client names must be unique',
     ]
 
@@ -104,5 +104,21 @@ def test_the_ca_stack_exports_its_issuer_with_the_key_a_secret() -> None:
         without = minimal_config()
         without["pki"]["clientCa"] = {"commonName": "Clients CA"}
         assert "clientIssuer" not in runtime.run_program(without)
+    finally:
+        runtime.close()
+
+
+def test_client_bundles_can_be_turned_off_for_large_fleets() -> None:
+    config = minimal_config()
+    config["pki"]["clientBundles"] = False
+    runtime = MockRuntime()
+    try:
+        exports = runtime.run_program(config)
+        assert "clientBundles" not in exports
+        assert set(runtime.resolve(exports["clientCertificates"])) == {"alice"}
+        assert runtime.emulator.of_type("pulumi-python:dynamic/mtls:ClientBundle") == []
+        config["pki"]["clientBundles"] = True
+        exports = runtime.run_program(config)
+        assert set(runtime.resolve(exports["clientBundles"])) == {"alice"}
     finally:
         runtime.close()
