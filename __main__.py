@@ -6,8 +6,7 @@ import json
 
 import pulumi
 
-from components.clients import ISSUER_OUTPUT, REVOCATIONS_OUTPUT, ClientShard
-from components.settings import parse_shard_settings
+from components.shard import ISSUER_OUTPUT, REVOCATIONS_OUTPUT, ClientShard
 from components.stack import MtlsIngressStack
 
 
@@ -67,15 +66,12 @@ def ingress_stack(document: dict[str, object], secret_keys: set[str]) -> MtlsIng
 
 def client_shard(document: dict[str, object]) -> ClientShard:
     """A stack with `issuerStack`: clients only, signed by that stack's client CA."""
-    settings = parse_shard_settings(document)
-    shard = ClientShard("mtls-ingress", settings)
-    for warning in settings.schedule_warnings():
-        pulumi.log.warn(warning, resource=shard)
-    pulumi.export("clientCertificates", shard.outputs.client_certificates)
-    pulumi.export("clientPrivateKeys", shard.outputs.client_private_keys)
-    if shard.outputs.client_bundles is not None:
-        pulumi.export("clientBundles", shard.outputs.client_bundles)
-    pulumi.export("revokedClientSerials", shard.outputs.revoked_client_serials)
+    shard = ClientShard("mtls-ingress", document)  # type: ignore[arg-type]
+    pulumi.export("clientCertificates", shard.client_certificates)
+    pulumi.export("clientPrivateKeys", shard.client_private_keys)
+    if shard.client_bundles is not None:
+        pulumi.export("clientBundles", shard.client_bundles)
+    pulumi.export("revokedClientSerials", shard.revoked_client_serials)
     pulumi.export(REVOCATIONS_OUTPUT, shard.client_revocations)
     return shard
 

@@ -5,7 +5,6 @@ importable from the top level: `from mtls_ingress import CertificateAuthority, M
 In this repository the same code is the package `components`.
 """
 
-from .clients import ClientShard
 from .kubernetes import (
     ApiUser,
     CaSecret,
@@ -41,6 +40,7 @@ from .pki import (
     ServerCertificateArgs,
     crl_bundle,
 )
+from .shard import ClientShard, ClientShardArgs
 from .stack import MtlsIngressStack, MtlsIngressStackArgs
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "ClientCertificate",
     "ClientCertificateArgs",
     "ClientShard",
+    "ClientShardArgs",
     "ControllerConfig",
     "ControllerConfigArgs",
     "Issuer",

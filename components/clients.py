@@ -1,22 +1,16 @@
-"""Client certificates as a stack hands them out, and client shards: stacks that issue clients
-from the client CA of another stack (see README, "Large stacks")."""
+"""Client certificates as a stack hands them out: issued from the settings, summarized in the
+outputs, bundled for the clients, and listed when revoked."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import pulumi
 
 from .outputs import by_name
 from .pki import ClientCertificate, ClientCertificateArgs, Issuer, RevokedEntry
 from .pki.bundle import ClientBundle
-from .settings import ClientSettings, ClientShardSettings
-
-ISSUER_OUTPUT = "clientIssuer"
-"""The stack output of a stack with `pki.clientShards` that its shards sign with."""
-REVOCATIONS_OUTPUT = "clientRevocations"
-"""The stack output of a shard that the CA's stack lists in its CRL."""
+from .settings import ClientSettings
 
 
 def issue_client(
@@ -159,91 +153,3 @@ def revocations(
         for client in clients
         if client.revoked and client.name in certificates
     ]
-
-
-class ClientShard(pulumi.ComponentResource):
-    """Clients issued from the client CA of another stack, read through a StackReference.
-
-    The CA's stack lists this one in `pki.clientShards`: it exports the CA as `clientIssuer`
-    (the key a secret), and its CRL lists the serials this stack exports as
-    `clientRevocations`. A revocation here therefore takes a `pulumi up` of this stack, then
-    one of the CA's stack.
-    """
-
-    outputs: ClientOutputs
-    """The clients' certificates, keys, bundles and revoked serials."""
-    client_revocations: pulumi.Output[list[dict[str, str]]]
-    """Per revoked client: serialNumber and reason, for the CA's stack's CRL."""
-    clients: dict[str, ClientCertificate]
-    """Every configured client's certificate, revoked ones included."""
-
-    def __init__(
-        self,
-        name: str,
-        settings: ClientShardSettings,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__("mtls:index:ClientShard", name, {}, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        reference = pulumi.StackReference(settings.issuer_stack, opts=child)
-        shared = reference.require_output(ISSUER_OUTPUT)
-
-        def part(key: str) -> pulumi.Output[Any]:
-            return pulumi.Output.unsecret(shared.apply(lambda issuer: issuer[key]))
-
-        issuer = Issuer(
-            certificate_pem=part("certificate"),
-            private_key_pem=pulumi.Output.secret(shared.apply(lambda i: i["privateKey"])),
-            intermediates_pem=part("intermediates"),
-            trust_bundle_pem=part("trustBundle"),
-        )
-        clients = settings.pki.clients
-        resources = {client.name: f"{name}-client-{client.name}" for client in clients}
-        self.clients = {
-            client.name: issue_client(
-                resources[client.name],
-                client,
-                issuer,
-                settings.pki.key_algorithm.value,
-                frozen=client.revoked,
-                opts=child,
-            )
-            for client in clients
-        }
-        url = pulumi.Output.unsecret(reference.require_output("ingressUrl"))
-        self.outputs = ClientOutputs(
-            clients,
-            self.clients,
-            resources,
-            issuer["intermediates_pem"],
-            url,
-            bundles=settings.pki.client_bundles,
-        )
-        revoked = [client for client in clients if client.revoked]
-        self.client_revocations = pulumi.Output.all(
-            *(self.clients[client.name].serial_number for client in revoked)
-        ).apply(
-            lambda serials: [
-                {"serialNumber": serial, "reason": client.revocation_reason.value}
-                for serial, client in zip(serials, revoked, strict=True)
-            ]
-        )
-        self.register_outputs({})
-
-
-def shard_revocations(
-    shards: Sequence[str], opts: pulumi.ResourceOptions
-) -> pulumi.Output[list[RevokedEntry]]:
-    """The CRL entries the stacks named in `shards` export, one list."""
-    exported = [
-        pulumi.StackReference(shard, opts=opts).get_output(REVOCATIONS_OUTPUT) for shard in shards
-    ]
-
-    def entries(lists: list[Any]) -> list[RevokedEntry]:
-        return [
-            RevokedEntry(serial_number=str(entry["serialNumber"]), reason=str(entry["reason"]))
-            for listed in lists
-            for entry in listed or ()
-        ]
-
-    return pulumi.Output.all(*exported).apply(entries)

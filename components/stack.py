@@ -8,7 +8,7 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 import pulumi
 
-from .clients import ClientOutputs, issue_client, revocations, shard_revocations
+from .clients import ClientOutputs, issue_client, revocations
 from .kubernetes.api_access import KubernetesApiAccess, KubernetesApiAccessArgs
 from .kubernetes.mesh import IstioMesh
 from .outputs import by_name
@@ -22,6 +22,7 @@ from .pki import (
 )
 from .rotation import NEXT, RotatingAuthority, declare_authorities, once_next
 from .settings import RotationPhase, StackSettings, parse_settings
+from .shard import shard_revocations
 from .stack_objects import StackObjects, StackPki, declare_objects
 
 T = TypeVar("T")
