@@ -125,6 +125,8 @@ def engine_table() -> tuple[list[str], dict[EngineKey, dict[str, Any]]]:
         )
         result = json.loads(completed.stdout.strip().splitlines()[-1])
         results[(clients, skip_checkpoints, shards)] = result
+        previewed = result["preview_seconds"] is not None
+        preview_peak = f"{result['preview_peak_mib']:,.0f}" if previewed else "-"
         stacks = "1" if not shards else f"1 + {shards} shard{'s' if shards > 1 else ''}"
         rows.append(
             f"| {clients:,} | {stacks} | {result['resources']:,} | "
@@ -132,7 +134,8 @@ def engine_table() -> tuple[list[str], dict[EngineKey, dict[str, Any]]]:
             f"{_seconds(result['up_seconds'], f'> {ENGINE_UP_LIMIT_SECONDS} (stopped)')} | "
             f"{result['up_peak_mib']:,.0f} | {_seconds(result['preview_seconds'])} | "
             f"{_seconds(result['slowest_preview_seconds'])} | "
-            f"{result['preview_peak_mib']:,.0f} | {_seconds(result['revoke_seconds'])} | "
+            f"{preview_peak} | "
+            f"{_seconds(result['revoke_seconds'])} | "
             f"{result['state_mib']:.1f} |"
         )
         print(rows[-1], flush=True)
@@ -199,10 +202,10 @@ def crl_table() -> tuple[list[str], dict[int, float]]:
     return rows, timings
 
 
-def cpu_ticks() -> tuple[int, int]:
-    """(steal, total) CPU ticks of the machine so far, from /proc/stat."""
+def cpu_ticks() -> tuple[int, int, int]:
+    """(steal, I/O wait, total) CPU ticks of the machine so far, from /proc/stat."""
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    return fields[7], sum(fields)
+    return fields[7], fields[4], sum(fields)
 
 
 def main() -> None:
@@ -210,13 +213,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8, help="duration of each handshake run")
     arguments = parser.parse_args()
 
-    steal_before, total_before = cpu_ticks()
+    steal_before, wait_before, total_before = cpu_ticks()
     handshake_rows, rates = handshake_table(arguments.seconds)
     evaluation_rows, evaluations = evaluation_table()
     crl_rows, crl_timings = crl_table()
     engine_rows, engine = engine_table()
-    steal_after, total_after = cpu_ticks()
-    stolen = 100 * (steal_after - steal_before) / max(1, total_after - total_before)
+    steal_after, wait_after, total_after = cpu_ticks()
+    elapsed_ticks = max(1, total_after - total_before)
+    stolen = 100 * (steal_after - steal_before) / elapsed_ticks
+    waited = 100 * (wait_after - wait_before) / elapsed_ticks
 
     default, rsa4096 = rates[f"{DEFAULT} mtls"], rates["RSA_4096 mtls"]
     plain = rates[f"{DEFAULT} plain"]
@@ -259,8 +264,10 @@ def main() -> None:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, {nginx}, "
         f"{openssl}; handshake runs of {arguments.seconds} s, one nginx worker, one client. "
-        f"CPU time taken by the hypervisor during the run (steal): {stolen:.0f}%; figures from "
-        "runs with a high steal are low and noisy.",
+        f"CPU time taken by the hypervisor during the run (steal): {stolen:.0f}%, idle waiting "
+        f"for the disk (I/O wait): {waited:.0f}%; figures from runs with a high steal are low "
+        "and noisy, and the engine's vary by up to half from one run to the next on a virtual "
+        "machine: compare rows of one run.",
         "",
         "## mTLS handshakes",
         "",

@@ -232,7 +232,7 @@ def test_a_missing_section_says_what_it_holds() -> None:
     del config["pki"]
     assert _problems(config) == [
         "pki: is required: {keyAlgorithm?, serverCa, clientCa?, server?, clients?, "
-        "revokedSerials?, crl?, clientShards?}"
+        "clientBundles?, revokedSerials?, crl?, clientShards?}"
     ]
 
 
