@@ -12,13 +12,15 @@ PY_SOURCES := components localkube schemas tests bench __main__.py
 setup: $(VENV)/.installed system-packages
 
 # Debian's nginx serves the conformance tests; openssl verifies chains in the unit tests;
-# faketime runs the engine tests' renewals at later dates; Java's keytool opens PKCS#12 bundles.
+# faketime runs the engine tests' renewals at later dates; Java's keytool opens PKCS#12 bundles;
+# jq runs the workflows' stack listing in the unit tests, as on GitHub's runners.
 system-packages:
 	@missing=""; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	command -v keytool >/dev/null || missing="$$missing default-jre-headless"; \
+	command -v jq >/dev/null || missing="$$missing jq"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "please install:$$missing (Debian packages)" >&2; exit 1; fi; \
 		echo "installing$$missing"; \

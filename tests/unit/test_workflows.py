@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.settings import parse_settings
+from components.settings import parse_settings, parse_shard_settings
 from tests.engine.conftest import toolchain_bin
 from tests.mock_runtime import PROJECT_DIR
 
@@ -97,6 +97,29 @@ def test_the_schedule_runs_up_as_often_as_each_environment_expects() -> None:
             for key, value in config.items()
             if key.startswith("mtls-ingress:")
         }
-        settings = parse_settings(document)
+        parse = parse_shard_settings if "issuerStack" in document else parse_settings
+        settings = parse(document)
         assert settings.up_interval_days >= 1, stack_file.name
         assert settings.schedule_warnings() == [], stack_file.name
+
+
+def test_main_deploys_client_shards_before_the_stacks_that_list_them(tmp_path: Any) -> None:
+    (step,) = [s for s in _workflow("deploy.yml")["jobs"]["stacks"]["steps"] if "run" in s]
+    stack_files = {
+        "Pulumi.dev.yaml": "config:\n  mtls-ingress:host: dev.example.com\n",
+        "Pulumi.local.yaml": "config:\n  mtls-ingress:host: localhost\n",
+        "Pulumi.prod.yaml": "config:\n  mtls-ingress:host: app.example.com\n",
+        "Pulumi.eu.yaml": "config:\n  mtls-ingress:host: eu.example.com\n",
+        "Pulumi.zz-partners.yaml": "config:\n  mtls-ingress:issuerStack: acme/mtls-ingress/prod\n",
+        "Pulumi.a-partners.yaml": "config:\n  mtls-ingress:issuerStack: acme/mtls-ingress/eu\n",
+    }
+    for name, text in stack_files.items():
+        (tmp_path / name).write_text(text)
+    output = tmp_path / "github-output"
+    subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=tmp_path,
+        env={"GITHUB_OUTPUT": str(output), "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    assert output.read_text().strip() == 'others=["a-partners","zz-partners","eu","prod"]'
