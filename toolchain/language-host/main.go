@@ -12,6 +12,10 @@
 // toolchain/build.sh copies that script next to this file before building, and
 // it is embedded into the binary.
 //
+// RunPlugin runs plugins written in Python from their directory: a policy pack
+// (`pulumi preview --policy-pack`) through the pulumi_policy package's
+// `pulumi.policy` module, anything else through its `__main__.py`.
+//
 // Not implemented: About, GetProgramDependencies, InstallDependencies
 // (`pulumi about` warns; install the virtualenv with `make setup`).
 package main
@@ -28,7 +32,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
+	sdk "github.com/pulumi/pulumi/sdk/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -189,6 +196,98 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return &pulumirpc.RunResponse{Error: "could not run python: " + err.Error()}, nil
 	}
 	return &pulumirpc.RunResponse{}, nil
+}
+
+// RunPlugin runs a plugin whose source is a directory of Python, streaming its
+// output to the engine and reporting its exit code.
+func (h *host) RunPlugin(
+	req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer,
+) error {
+	ctx := server.Context()
+	info := req.GetInfo()
+	directory := info.GetProgramDirectory()
+	tc, err := resolveToolchain(info, directory)
+	if err != nil {
+		return err
+	}
+	analyzer := req.GetKind() == string(apitype.AnalyzerPlugin)
+	var args []string
+	if analyzer {
+		// pulumi_policy serves the pack in <directory>, given last.
+		args = append([]string{"-u", "-m", "pulumi.policy"}, req.GetArgs()...)
+		args = append(args, directory)
+	} else {
+		args = append([]string{directory}, req.GetArgs()...)
+	}
+	cmd, err := tc.Command(ctx, args...)
+	if err != nil {
+		return err
+	}
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	var proxy *sdk.PolicyProxy
+	if analyzer {
+		// A policy pack runs in its own directory and learns the stack it checks from the
+		// environment: the proxy answers the engine's configuration call, then forwards
+		// everything else to the pack once it has started.
+		cmd.Dir = directory
+		proxy, stdout, err = sdk.NewPolicyProxy(ctx, stdout)
+		if err != nil {
+			return fmt.Errorf("starting the policy pack proxy: %w", err)
+		}
+		config, err := proxy.AwaitConfiguration(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the stack configuration: %w", err)
+		}
+		if config != nil {
+			set := func(key, value string) {
+				if value != "" {
+					cmd.Env = append(cmd.Env, key+"="+value)
+				}
+			}
+			set("PULUMI_ORGANIZATION", config.GetOrganization())
+			set("PULUMI_PROJECT", config.GetProject())
+			set("PULUMI_STACK", config.GetStack())
+			set("PULUMI_DRY_RUN", strconv.FormatBool(config.GetDryRun()))
+			if values := config.GetConfig(); values != nil {
+				encoded, err := json.Marshal(values)
+				if err != nil {
+					return err
+				}
+				set("PULUMI_CONFIG", string(encoded))
+			}
+		}
+	} else {
+		cmd.Dir = req.GetPwd()
+	}
+	cmd.Env = append(cmd.Env, req.GetEnv()...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the plugin: %w", err)
+	}
+	if proxy != nil {
+		err = proxy.Attach(ctx, cmd)
+	} else {
+		err = cmd.Wait()
+	}
+	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			if status, ok := exit.Sys().(syscall.WaitStatus); ok {
+				return server.Send(&pulumirpc.RunPluginResponse{
+					Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(status.ExitStatus())},
+				})
+			}
+		}
+		return fmt.Errorf("running the plugin: %w", err)
+	}
+	return closer.Close()
 }
 
 func main() {
