@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,14 @@ def new_engine(root: Path, program: Path, stack: str, **environment: str) -> Eng
     )
     engine.run("stack", "init", stack)
     return engine
+
+
+def virtualenv(directory: Path, *requirements: str) -> Path:
+    """A virtualenv in `directory` with `requirements` (pip install arguments) installed."""
+    subprocess.run([sys.executable, "-m", "venv", str(directory)], check=True)
+    install = [str(directory / "bin" / "pip"), "install", "--quiet", *requirements]
+    subprocess.run(install, check=True, timeout=900)
+    return directory
 
 
 def copy_program(source: Path, destination: Path) -> Path:

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 
-from tests.engine.conftest import Engine, new_engine
+from tests.engine.conftest import Engine, new_engine, virtualenv
 from tests.mock_runtime import PROJECT_DIR
 
 
@@ -26,17 +25,8 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     shutil.copytree(PROJECT_DIR / "components", package / "components")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(PROJECT_DIR / name, package / name)
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     # The plugins built here are those of requirements.txt's pins: keep the SDKs on them.
-    subprocess.run(
-        [
-            *(str(venv / "bin" / "pip"), "install", "--quiet", str(package)),
-            *("-c", str(PROJECT_DIR / "requirements.txt")),
-        ],
-        check=True,
-        timeout=900,
-    )
+    venv = virtualenv(root / "venv", str(package), "-c", str(PROJECT_DIR / "requirements.txt"))
     program = root / "program"
     program.mkdir()
     source = Path(__file__).with_name("consumer_program")

@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import Engine, new_engine, project_program
+from tests.engine.conftest import Engine, new_engine, project_program, virtualenv
 from tests.mock_runtime import PROJECT_DIR
 from tests.stack_configs import minimal_config
 
@@ -30,16 +28,7 @@ def _pinned_pulumi() -> str:
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("policy")
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run(
-        [
-            *(str(venv / "bin" / "pip"), "install", "--quiet"),
-            *("-r", str(PACK / "requirements.txt"), _pinned_pulumi()),
-        ],
-        check=True,
-        timeout=900,
-    )
+    venv = virtualenv(root / "venv", "-r", str(PACK / "requirements.txt"), _pinned_pulumi())
     directory = root / "pack"
     shutil.copytree(PACK, directory, ignore=shutil.ignore_patterns("__pycache__"))
     manifest = directory / "PulumiPolicy.yaml"
