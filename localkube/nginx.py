@@ -13,6 +13,7 @@ controller ConfigMap's TLS keys become the http-level ssl_* directives.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -226,8 +227,16 @@ http {{
         _wait_for_port(port, process)
         yield RunningNginx(process.pid, error_log)
     finally:
-        # SIGQUIT: nginx's graceful shutdown.
+        # SIGQUIT: nginx's graceful shutdown, sent to the master itself: a wrapper such as
+        # faketime runs nginx as its child and does not pass signals on, which left the
+        # master running after the wrapper had stopped.
+        _signal_master(directory / "nginx.pid", signal.SIGQUIT)
         stop_process(process, signal.SIGQUIT, timeout=10)
+
+
+def _signal_master(pid_file: Path, signal_number: int) -> None:
+    with contextlib.suppress(OSError, ValueError):  # never started, or already gone
+        os.kill(int(pid_file.read_text().strip()), signal_number)
 
 
 @contextmanager
