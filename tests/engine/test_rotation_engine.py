@@ -9,7 +9,6 @@ move of `next` into the CA entries, which previews with no changes."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,6 +49,16 @@ ACTIVE = ("checkout", "reporting")
 LEAF = ((CLIENT, ""), (KEY, "-key"), (REQUEST, "-csr"), (SIGNED, "-cert"), (RENEWAL, "-renewal"))
 
 
+def _client_steps(operation: str, generation: str = "") -> list[tuple[str, str, str]]:
+    """The preview step `operation` on every resource of each client's certificate from the
+    CA of `generation` ("" for the current one, "-next")."""
+    return [
+        (operation, kind, f"mtls-ingress-client-{client}{generation}{suffix}")
+        for client in CLIENTS
+        for kind, suffix in LEAF
+    ]
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Engine]:
     root = tmp_path_factory.mktemp("rotation")
@@ -67,10 +76,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> It
     engine.run("destroy", "--yes", "--skip-preview", check=False)
 
 
-def _outputs(engine: Engine) -> dict[str, Any]:
-    return json.loads(engine.run("stack", "output", "--json", "--show-secrets").stdout)  # type: ignore[no-any-return]
-
-
 def _rotate(engine: Engine, phase: str) -> None:
     """`pulumi config set --path` of each CA's rotation, as the README tells."""
     for side, next_ca in NEXT.items():
@@ -86,7 +91,7 @@ def _declared(engine: Engine, cluster: LocalCluster) -> Declared:
         ingress=ingress,
         secrets=secrets,
         controller_data=controller_data,
-        outputs=_outputs(engine),
+        outputs=engine.outputs(show_secrets=True),
         client_ca_certificate_pem="",
         client_ca_private_key_pem="",
         revoked_clients={},
@@ -129,7 +134,7 @@ def test_introduce_trusts_both_client_cas_while_the_current_one_issues(
     ]
     stack.run("up", "--yes", "--skip-preview")
     stack.run("preview", "--expect-no-changes")
-    outputs = _outputs(stack)
+    outputs = stack.outputs(show_secrets=True)
     assert len(_issuers(outputs["serverCaCertificate"])) == 2
     assert len(_issuers(outputs["clientCaBundle"])) == 2
     exported = exported_state(stack)
@@ -149,16 +154,11 @@ def test_issue_hands_out_the_next_cas_certificates_and_both_are_accepted(
     stack: Engine, cluster: LocalCluster
 ) -> None:
     _rotate(stack, "issue")
-    client = "mtls-ingress-client-{}"
     assert preview_steps(stack) == sorted(
         [
-            *(
-                ("create", kind, client.format(c) + "-next" + suffix)
-                for c in CLIENTS
-                for kind, suffix in LEAF
-            ),
-            *(("create", BUNDLE, client.format(c) + "-next-pkcs12") for c in ACTIVE),
-            *(("delete", BUNDLE, client.format(c) + "-pkcs12") for c in ACTIVE),
+            *_client_steps("create", "-next"),
+            *(("create", BUNDLE, f"mtls-ingress-client-{c}-next-pkcs12") for c in ACTIVE),
+            *(("delete", BUNDLE, f"mtls-ingress-client-{c}-pkcs12") for c in ACTIVE),
             ("replace", SIGNED, "mtls-ingress-server-cert"),
             ("update", SECRET, "mtls-ingress-client-ca-bundle-secret"),
             ("update", SECRET, "mtls-ingress-server-tls-secret"),
@@ -168,7 +168,7 @@ def test_issue_hands_out_the_next_cas_certificates_and_both_are_accepted(
     )
     stack.run("up", "--yes", "--skip-preview")
     stack.run("preview", "--expect-no-changes")
-    outputs = _outputs(stack)
+    outputs = stack.outputs(show_secrets=True)
     assert _issuers(outputs["serverCertificateChain"])[0].startswith("CN=api.payments")
     server = x509.load_pem_x509_certificate(outputs["serverCertificateChain"].encode())
     assert server.issuer.rfc4514_string() == "CN=Payments Server CA 2027,O=Example Corp"
@@ -207,7 +207,7 @@ def test_a_client_revoked_during_the_rotation_is_listed_by_both_cas(
     exported = exported_state(stack)
     old = key_pair(exported, "mtls-ingress-client-reporting")
     new = key_pair(exported, "mtls-ingress-client-reporting-next")
-    listed = _crl_serials(_outputs(stack)["clientCrl"])
+    listed = _crl_serials(stack.outputs(show_secrets=True)["clientCrl"])
     for certificate, _ in (old, new):
         serial = x509.load_pem_x509_certificate(certificate.encode()).serial_number
         issuer = x509.load_pem_x509_certificate(certificate.encode()).issuer.rfc4514_string()
@@ -222,14 +222,9 @@ def test_retire_removes_the_current_ca_and_its_certificates(
     exported = exported_state(stack)
     old_checkout = key_pair(exported, "mtls-ingress-client-checkout")
     _rotate(stack, "retire")
-    client = "mtls-ingress-client-{}"
     assert preview_steps(stack) == sorted(
         [
-            *(
-                ("delete", kind, client.format(c) + suffix)
-                for c in CLIENTS
-                for kind, suffix in LEAF
-            ),
+            *_client_steps("delete"),
             *(
                 ("delete", kind, f"mtls-ingress-{side}-ca{suffix}")
                 for side in ("client", "server")
@@ -242,7 +237,7 @@ def test_retire_removes_the_current_ca_and_its_certificates(
     )
     stack.run("up", "--yes", "--skip-preview")
     stack.run("preview", "--expect-no-changes")
-    outputs = _outputs(stack)
+    outputs = stack.outputs(show_secrets=True)
     assert _issuers(outputs["serverCaCertificate"]) == ["CN=Payments Server CA 2027,O=Example Corp"]
     assert _issuers(outputs["clientCaBundle"]) == ["CN=Payments Client CA 2027,O=Example Corp"]
     statuses = _statuses(
