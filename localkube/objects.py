@@ -164,7 +164,11 @@ def read_served(
 
 def read_secret(client: ApiClient, namespace: str, name: str) -> dict[str, Any]:
     """A Secret from the API server, its data decoded into `stringData`."""
-    secret: dict[str, Any] = client.get(f"/api/v1/namespaces/{namespace}/secrets/{name}")
+    return with_string_data(client.get(f"/api/v1/namespaces/{namespace}/secrets/{name}"))
+
+
+def with_string_data(secret: dict[str, Any]) -> dict[str, Any]:
+    """A Secret manifest with its base64 `data` decoded into `stringData`, in place."""
     secret["stringData"] = {
         key: base64.b64decode(value).decode() for key, value in secret.get("data", {}).items()
     }

@@ -64,8 +64,10 @@ class Engine:
             )
         return completed
 
-    def outputs(self) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(self.run("stack", "output", "--json").stdout)
+    def outputs(self, *, show_secrets: bool = False) -> dict[str, Any]:
+        """The stack's outputs; secrets decrypted with `show_secrets`, else "[secret]"."""
+        flags = ["--show-secrets"] if show_secrets else []
+        result: dict[str, Any] = json.loads(self.run("stack", "output", "--json", *flags).stdout)
         return result
 
 

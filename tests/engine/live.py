@@ -11,7 +11,10 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from localkube.cluster import ApiClient
 from localkube.objects import read_served
@@ -47,6 +50,16 @@ def changed_resources(
     )
 
 
+def rendered_objects(directory: Path) -> list[dict[str, Any]]:
+    """Every object `kubernetes:renderYamlToDirectory` wrote under `directory`."""
+    return [
+        document
+        for path in sorted(directory.rglob("*.yaml"))
+        for document in yaml.safe_load_all(path.read_text())
+        if document
+    ]
+
+
 def exported_state(engine: Engine) -> str:
     return engine.run("stack", "export", "--show-secrets").stdout
 
@@ -54,7 +67,7 @@ def exported_state(engine: Engine) -> str:
 def live_declared(client: ApiClient, engine: Engine, namespace: str, ingress: str) -> Declared:
     """The deployed objects, read back from the API server, as the conformance site serves
     them."""
-    outputs = json.loads(engine.run("stack", "output", "--json", "--show-secrets").stdout)
+    outputs = engine.outputs(show_secrets=True)
     exported = exported_state(engine)
     served_ingress, secrets, controller_data = read_served(client, namespace, ingress)
     ca_certificate, ca_key = key_pair(exported, "mtls-ingress-client-ca")

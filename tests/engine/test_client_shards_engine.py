@@ -5,8 +5,6 @@ nginx enforces once the CA's stack is updated, as README, "Large stacks" describ
 
 from __future__ import annotations
 
-import base64
-import json
 import shutil
 import subprocess
 import tempfile
@@ -20,9 +18,10 @@ import yaml
 from cryptography import x509
 
 from localkube.nginx import serving
+from localkube.objects import with_string_data
 from tests.conformance.site import LiveSite
 from tests.engine.conftest import Engine, new_engine, project_program
-from tests.engine.live import changed_resources, preview_steps
+from tests.engine.live import changed_resources, preview_steps, rendered_objects
 from tests.stack_configs import minimal_config
 
 ISSUER = "organization/mtls-ingress/prod"
@@ -83,34 +82,19 @@ def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stacks]:
         engine.run("destroy", "--yes", "--skip-preview", check=False)
 
 
-def _outputs(engine: Engine) -> dict[str, Any]:
-    result: dict[str, Any] = json.loads(
-        engine.run("stack", "output", "--json", "--show-secrets").stdout
-    )
-    return result
-
-
 def _rendered_site(directory: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The rendered Ingress and its Secrets, as ingress-nginx would read them."""
-    documents = [
-        document
-        for path in sorted(directory.rglob("*.yaml"))
-        for document in yaml.safe_load_all(path.read_text())
-        if document
-    ]
+    documents = rendered_objects(directory)
     (ingress,) = [d for d in documents if d["kind"] == "Ingress"]
-    secrets = {}
-    for secret in (d for d in documents if d["kind"] == "Secret"):
-        secret["stringData"] = {
-            key: base64.b64decode(value).decode() for key, value in secret["data"].items()
-        }
-        secrets[secret["metadata"]["name"]] = secret
+    secrets = {
+        d["metadata"]["name"]: with_string_data(d) for d in documents if d["kind"] == "Secret"
+    }
     return ingress, secrets
 
 
 def _statuses(stacks: Stacks, clients: dict[str, dict[str, str]]) -> dict[str, int]:
     """The status nginx, serving the rendered objects, gives each client's curl command."""
-    main_outputs = _outputs(stacks.main)
+    main_outputs = stacks.main.outputs(show_secrets=True)
     ingress, secrets = _rendered_site(stacks.rendered)
     statuses = {}
     with (
@@ -128,7 +112,7 @@ def _statuses(stacks: Stacks, clients: dict[str, dict[str, str]]) -> dict[str, i
 
 def test_the_ca_stack_exports_its_issuer_for_shards(stacks: Stacks) -> None:
     stacks.main.run("up", "--yes", "--skip-preview")
-    issuer = _outputs(stacks.main)["clientIssuer"]
+    issuer = stacks.main.outputs(show_secrets=True)["clientIssuer"]
     assert set(issuer) == {"certificate", "privateKey", "intermediates", "trustBundle"}
     assert (
         "Apps Clients CA"
@@ -145,15 +129,15 @@ def test_a_new_shard_previews_then_deploys_and_previews_clean(stacks: Stacks) ->
     assert ("create", "tls:index/locallySignedCert:LocallySignedCert") in created
     stacks.shard.run("up", "--yes", "--skip-preview")
     stacks.shard.run("preview", "--expect-no-changes")
-    outputs = _outputs(stacks.shard)
+    outputs = stacks.shard.outputs(show_secrets=True)
     assert set(outputs["clientCertificates"]) == {"carol", "dave"}
     assert outputs["clientRevocations"] == []
     assert "PRIVATE KEY" not in stacks.shard.run("stack", "export").stdout
 
 
 def test_shard_certificates_chain_to_the_ca_of_the_stack_it_names(stacks: Stacks) -> None:
-    issuer = _outputs(stacks.main)["clientIssuer"]
-    shard = _outputs(stacks.shard)
+    issuer = stacks.main.outputs(show_secrets=True)["clientIssuer"]
+    shard = stacks.shard.outputs(show_secrets=True)
     with tempfile.TemporaryDirectory() as scratch:
         ca = Path(scratch) / "ca.crt"
         ca.write_text(issuer["trustBundle"])
@@ -172,14 +156,14 @@ def test_listing_the_shard_changes_nothing_until_it_revokes(stacks: Stacks) -> N
     _write_config(stacks.main, "prod", _main_config([SHARD]), stacks.rendered)
     stacks.main.run("preview", "--expect-no-changes")
     stacks.main.run("up", "--yes", "--skip-preview")
-    shard_bundles = _outputs(stacks.shard)["clientBundles"]
-    main_bundles = _outputs(stacks.main)["clientBundles"]
+    shard_bundles = stacks.shard.outputs(show_secrets=True)["clientBundles"]
+    main_bundles = stacks.main.outputs(show_secrets=True)["clientBundles"]
     statuses = _statuses(stacks, {**shard_bundles, **main_bundles})
     assert statuses == {"carol": 200, "dave": 200, "alice": 200}
 
 
 def test_a_shard_revocation_reaches_the_crl_on_the_ca_stacks_next_up(stacks: Stacks) -> None:
-    before = _outputs(stacks.shard)
+    before = stacks.shard.outputs(show_secrets=True)
     dave = before["clientBundles"]["dave"]
     _write_config(stacks.shard, "fleet-a", _shard_config(revoked=True), stacks.rendered)
     # In the shard: the bundle leaves; the certificate stays, so its serial stays listable.
@@ -188,7 +172,7 @@ def test_a_shard_revocation_reaches_the_crl_on_the_ca_stacks_next_up(stacks: Sta
     ]
     stacks.shard.run("up", "--yes", "--skip-preview")
     serial = before["clientCertificates"]["dave"]["serialNumber"]
-    assert _outputs(stacks.shard)["clientRevocations"] == [
+    assert stacks.shard.outputs(show_secrets=True)["clientRevocations"] == [
         {"serialNumber": serial, "reason": "keyCompromise"}
     ]
     # The CA's stack re-issues its CRL, and the Secret nginx reads takes it.
@@ -198,10 +182,11 @@ def test_a_shard_revocation_reaches_the_crl_on_the_ca_stacks_next_up(stacks: Sta
     ]
     stacks.main.run("up", "--yes", "--skip-preview")
     stacks.main.run("preview", "--expect-no-changes")
-    crl = x509.load_pem_x509_crl(_outputs(stacks.main)["clientCrl"].encode())
+    crl = x509.load_pem_x509_crl(stacks.main.outputs(show_secrets=True)["clientCrl"].encode())
     assert [entry.serial_number for entry in crl] == [int(serial)]
     statuses = _statuses(
-        stacks, {"dave": dave, "carol": _outputs(stacks.shard)["clientBundles"]["carol"]}
+        stacks,
+        {"dave": dave, "carol": stacks.shard.outputs(show_secrets=True)["clientBundles"]["carol"]},
     )
     assert statuses == {"dave": 400, "carol": 200}
 
@@ -227,7 +212,7 @@ def test_turning_bundles_off_deletes_only_the_pkcs12_files(stacks: Stacks) -> No
     _write_config(stacks.shard, "fleet-a", document, stacks.rendered)
     assert changed_resources(stacks.shard) == [("delete", "mtls-ingress-client-carol-pkcs12")]
     stacks.shard.run("up", "--yes", "--skip-preview")
-    outputs = _outputs(stacks.shard)
+    outputs = stacks.shard.outputs(show_secrets=True)
     assert "clientBundles" not in outputs
     assert set(outputs["clientCertificates"]) == {"carol"}
     stacks.shard.run("preview", "--expect-no-changes")

@@ -4,7 +4,6 @@ their program, whose dynamic providers unpickle from the installed `mtls_ingress
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -63,7 +62,7 @@ def test_the_package_installs_as_mtls_ingress_only(consumer: Engine) -> None:
 def test_a_consumer_stack_previews_and_deploys(consumer: Engine) -> None:
     consumer.run("preview")
     consumer.run("up", "--yes", "--skip-preview")
-    outputs = json.loads(consumer.run("stack", "output", "--json", "--show-secrets").stdout)
+    outputs = consumer.outputs(show_secrets=True)
     crl = x509.load_pem_x509_crl(outputs["crl"].encode())
     assert [entry.serial_number for entry in crl] == [int(outputs["bobSerial"])]
     assert "PRIVATE KEY" in outputs["aliceKey"]

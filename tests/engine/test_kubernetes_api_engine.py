@@ -82,10 +82,6 @@ def stack(
     engine.run("destroy", "--yes", "--skip-preview", check=False)
 
 
-def _outputs(engine: Engine) -> dict[str, Any]:
-    return json.loads(engine.run("stack", "output", "--json", "--show-secrets").stdout)  # type: ignore[no-any-return]
-
-
 def _set_key(engine: Engine, path: str, pem: str, *, secret: bool) -> None:
     """`pulumi config set [--secret] --path PATH < key.pem`, as the README tells."""
     flags = ["--secret"] if secret else ["--plaintext"]
@@ -159,7 +155,7 @@ def test_each_kubeconfig_authenticates_its_user_with_its_groups(
     stack: Engine, cluster: LocalCluster, tmp_path: Path
 ) -> None:
     cluster_ca = (cluster.directory / "pki" / "ca.crt").read_text()
-    kubeconfigs = _outputs(stack)["kubeconfigs"]
+    kubeconfigs = stack.outputs(show_secrets=True)["kubeconfigs"]
     assert set(kubeconfigs) == {"alice", "bob"}
     for name, groups in (("alice", {"dev", "system:authenticated-readers"}), ("bob", {"ops"})):
         config = yaml.safe_load(kubeconfigs[name])
@@ -177,7 +173,7 @@ def test_each_kubeconfig_authenticates_its_user_with_its_groups(
 
 
 def test_cluster_roles_decide_what_a_user_may_do(stack: Engine, tmp_path: Path) -> None:
-    alice = _kubeconfig(tmp_path, "alice", _outputs(stack)["kubeconfigs"]["alice"])
+    alice = _kubeconfig(tmp_path, "alice", stack.outputs(show_secrets=True)["kubeconfigs"]["alice"])
     assert _kubectl(alice, "auth", "can-i", "get", "pods").stdout.strip() == "yes"
     assert _kubectl(alice, "auth", "can-i", "create", "secrets").stdout.strip() == "no"
     assert _kubectl(alice, "get", "pods", "-A").returncode == 0
@@ -186,7 +182,7 @@ def test_cluster_roles_decide_what_a_user_may_do(stack: Engine, tmp_path: Path) 
 def test_a_certificate_from_a_foreign_ca_is_refused(stack: Engine, tmp_path: Path) -> None:
     foreign = make_authority("Someone Else's CA")
     certificate, key = issue_client(foreign.certificate, foreign.key, "alice")
-    config = yaml.safe_load(_outputs(stack)["kubeconfigs"]["alice"])
+    config = yaml.safe_load(stack.outputs(show_secrets=True)["kubeconfigs"]["alice"])
     user = config["users"][0]["user"]
     user["client-certificate-data"] = base64.b64encode(certificate.encode()).decode()
     user["client-key-data"] = base64.b64encode(key.encode()).decode()
@@ -196,7 +192,7 @@ def test_a_certificate_from_a_foreign_ca_is_refused(stack: Engine, tmp_path: Pat
 
 
 def test_several_groups_are_all_organizations_of_the_certificate(stack: Engine) -> None:
-    outputs = _outputs(stack)
+    outputs = stack.outputs(show_secrets=True)
     certificate = x509.load_pem_x509_certificate(
         outputs["clientCertificates"]["reporting"]["certificate"].encode()
     )
@@ -212,7 +208,7 @@ def test_several_groups_are_all_organizations_of_the_certificate(stack: Engine) 
 
 
 def test_every_bundle_opens_with_its_password(stack: Engine, client_ca: Authority) -> None:
-    bundles = _outputs(stack)["clientBundles"]
+    bundles = stack.outputs(show_secrets=True)["clientBundles"]
     assert set(bundles) == {"checkout", "reporting"}
     fields = {"certificate", "chain", "privateKey", "pkcs12", "pkcs12Password", "curl"}
     for name, bundle in bundles.items():
@@ -225,7 +221,7 @@ def test_every_bundle_opens_with_its_password(stack: Engine, client_ca: Authorit
 def test_the_bundles_curl_command_calls_the_ingress(
     stack: Engine, cluster: LocalCluster, client_ca: Authority
 ) -> None:
-    outputs = _outputs(stack)
+    outputs = stack.outputs(show_secrets=True)
     ingress, secrets, controller_data = read_served(cluster.client(), NAMESPACE, "payments-api")
     declared = Declared(
         ingress=ingress,
@@ -255,12 +251,12 @@ def test_the_bundles_curl_command_calls_the_ingress(
 
 
 def test_revoking_a_user_removes_its_kubeconfig_and_bindings(stack: Engine, tmp_path: Path) -> None:
-    bob = _kubeconfig(tmp_path, "bob", _outputs(stack)["kubeconfigs"]["bob"])
+    bob = _kubeconfig(tmp_path, "bob", stack.outputs(show_secrets=True)["kubeconfigs"]["bob"])
     assert _kubectl(bob, "auth", "can-i", "create", "deployments").stdout.strip() == "yes"
     stack.run("config", "set", "--path", "mtls-ingress:kubernetesApi.users[1].revoked", "true")
     assert preview_steps(stack) == [("delete", BINDING, "mtls-ingress-kubernetes-api-bob-edit")]
     stack.run("up", "--yes", "--skip-preview")
-    outputs = _outputs(stack)
+    outputs = stack.outputs(show_secrets=True)
     assert set(outputs["kubeconfigs"]) == {"alice"}
     assert set(outputs["kubernetesApiRevokedSerials"]) == {"bob"}
     assert _kubectl(bob, "auth", "can-i", "create", "deployments").stdout.strip() == "no"
@@ -273,7 +269,7 @@ def test_revoking_a_user_removes_its_kubeconfig_and_bindings(stack: Engine, tmp_
 def test_a_due_user_renewal_replaces_its_key_and_certificate(stack: Engine, tmp_path: Path) -> None:
     # alice: 20 days, renewed 5 before the end, so due after 15 days; bob is revoked, and his
     # schedule paused. The Python program runs 16 days on (faketime), the tls provider now.
-    before = _outputs(stack)["kubeconfigs"]["alice"]
+    before = stack.outputs(show_secrets=True)["kubeconfigs"]["alice"]
     later = [shutil.which("faketime") or "faketime", "-f", "+16d"]
     assert changed_resources(stack, wrapper=later) == [
         ("replace", "mtls-ingress-kubernetes-api-alice-cert"),
@@ -285,7 +281,7 @@ def test_a_due_user_renewal_replaces_its_key_and_certificate(stack: Engine, tmp_
     preview = stack.run("preview", wrapper=later)
     assert "kubernetesApi.users[0].validityDays: 20 days outlast the imported" in preview.stdout
     stack.run("up", "--yes", "--skip-preview", wrapper=later)
-    after = _outputs(stack)["kubeconfigs"]["alice"]
+    after = stack.outputs(show_secrets=True)["kubeconfigs"]["alice"]
     assert after != before
     whoami = _kubectl(_kubeconfig(tmp_path, "alice", after), "auth", "whoami", "-o", "json")
     assert json.loads(whoami.stdout)["status"]["userInfo"]["username"] == "alice"

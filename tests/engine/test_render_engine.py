@@ -4,12 +4,11 @@ Kubernetes objects as YAML files instead of sending them to a cluster."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from tests.engine.conftest import Engine, new_engine, project_program
+from tests.engine.live import rendered_objects
 
 
 @pytest.fixture(scope="module")
@@ -22,18 +21,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Path]:
     return engine, directory
 
 
-def _objects(directory: Path) -> list[dict[str, Any]]:
-    return [
-        document
-        for path in sorted(directory.rglob("*.yaml"))
-        for document in yaml.safe_load_all(path.read_text())
-        if document
-    ]
-
-
 def test_up_renders_the_secrets_and_the_ingress(rendered: tuple[Engine, Path]) -> None:
     engine, directory = rendered
-    objects = _objects(directory)
+    objects = rendered_objects(directory)
     kinds = sorted(document["kind"] for document in objects)
     assert kinds.count("Secret") == 2
     assert "Ingress" in kinds

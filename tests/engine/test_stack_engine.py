@@ -7,7 +7,6 @@ dates, a conflict with another field manager, destroy."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import urllib.error
@@ -59,10 +58,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> It
     engine.run("destroy", "--yes", "--skip-preview", check=False)
 
 
-def _outputs(engine: Engine) -> dict[str, Any]:
-    return json.loads(engine.run("stack", "output", "--json", "--show-secrets").stdout)  # type: ignore[no-any-return]
-
-
 def _crl_serials(secret: dict[str, Any]) -> set[int]:
     crl = x509.load_pem_x509_crl(secret["stringData"]["ca.crl"].encode())
     return {entry.serial_number for entry in crl}
@@ -82,7 +77,7 @@ def test_the_engine_finds_plugins_of_the_sdks_versions(stack: Engine) -> None:
 
 def test_up_deploys_the_stack(stack: Engine, cluster: LocalCluster) -> None:
     stack.run("up", "--yes", "--skip-preview")
-    names = _outputs(stack)["secretNames"]
+    names = stack.outputs(show_secrets=True)["secretNames"]
     client = cluster.client()
     tls = read_secret(client, NAMESPACE, names["serverTls"])
     assert tls["type"] == "kubernetes.io/tls"
@@ -115,7 +110,7 @@ def test_the_deployed_secrets_enforce_mtls_on_nginx(stack: Engine, cluster: Loca
 def test_a_revocation_updates_the_crl_and_its_secret_in_place(
     stack: Engine, cluster: LocalCluster
 ) -> None:
-    before = _outputs(stack)
+    before = stack.outputs(show_secrets=True)
     stack.run("config", "set", "--path", "mtls-ingress:pki.clients[0].revoked", "true")
     steps = preview_steps(stack)
     assert steps == [
@@ -127,7 +122,7 @@ def test_a_revocation_updates_the_crl_and_its_secret_in_place(
     with watching_secrets(client, NAMESPACE) as watch:
         stack.run("up", "--yes", "--skip-preview")
     assert watch.names("DELETED") == set()
-    after = _outputs(stack)
+    after = stack.outputs(show_secrets=True)
     assert after["secretNames"] == before["secretNames"]
     revoked_serial = int(after["revokedClientSerials"]["checkout"])
     client_ca = read_secret(client, NAMESPACE, after["secretNames"]["clientCa"])
@@ -207,18 +202,18 @@ def test_a_due_server_renewal_rewrites_the_tls_secret_in_place(
     # The server certificate (365 days, renewed 30 days before) is due after 335 days; so are
     # the revoked clients' (180 days, 30 before), whose schedules are paused.
     client = cluster.client()
-    revoked = _outputs(stack)["revokedClientSerials"]
-    names = _outputs(stack)["secretNames"]
+    revoked = stack.outputs(show_secrets=True)["revokedClientSerials"]
+    names = stack.outputs(show_secrets=True)["secretNames"]
     old_chain = read_secret(client, NAMESPACE, names["serverTls"])["stringData"]["tls.crt"]
     with watching_secrets(client, NAMESPACE) as watch:
         _run_at(stack, 340, "up", "--yes", "--skip-preview")
     assert watch.names("DELETED") == set()
     assert names["serverTls"] in watch.names("MODIFIED")
-    assert _outputs(stack)["secretNames"] == names
+    assert stack.outputs(show_secrets=True)["secretNames"] == names
     new_chain = read_secret(client, NAMESPACE, names["serverTls"])["stringData"]["tls.crt"]
     assert new_chain != old_chain
-    assert new_chain == _outputs(stack)["serverCertificateChain"]
-    assert _outputs(stack)["revokedClientSerials"] == revoked
+    assert new_chain == stack.outputs(show_secrets=True)["serverCertificateChain"]
+    assert stack.outputs(show_secrets=True)["revokedClientSerials"] == revoked
     listed = _crl_serials(read_secret(client, NAMESPACE, names["clientCa"]))
     assert {int(serial) for serial in revoked.values()} <= listed
     # Not served by nginx 340 days on: pulumi-tls (a Go program) signs at the real time, which
