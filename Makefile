@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 STACK ?=
 BIN := $(VENV)/bin
-PY_SOURCES := components localkube schemas tests bench __main__.py
+PY_SOURCES := components localkube schemas tests bench policy __main__.py
 
-.PHONY: up preview test lint typecheck unit engine toolchain setup system-packages bench clean schema
+.PHONY: up preview test lint typecheck unit engine toolchain setup system-packages bench clean schema policy
 
 setup: $(VENV)/.installed system-packages
 
@@ -49,6 +49,14 @@ up: setup system-packages
 
 preview: setup
 	PATH="$(PULUMI_BIN):$$PATH" pulumi preview --stack $(or $(STACK),dev) --diff
+
+# The policy pack's own virtualenv (policy/venv): `pulumi preview --policy-pack policy` runs in it.
+policy: policy/venv/.installed
+
+policy/venv/.installed: policy/requirements.txt
+	test -x policy/venv/bin/python || $(PYTHON) -m venv policy/venv
+	policy/venv/bin/python -m pip install --quiet -r policy/requirements.txt
+	touch $@
 
 # The Pulumi CLI and language host, the tls and kubernetes provider plugins, and etcd,
 # kube-apiserver and kube-controller-manager, built from Go modules into

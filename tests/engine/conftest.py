@@ -108,6 +108,21 @@ def virtualenv(directory: Path, *requirements: str) -> Path:
     return directory
 
 
+@pytest.fixture(scope="session")
+def policy_virtualenv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtualenv with the policy pack's requirements (policy/requirements.txt)."""
+    root = tmp_path_factory.mktemp("policy-venv")
+    return virtualenv(root / "venv", "-r", str(PROJECT_DIR / "policy" / "requirements.txt"))
+
+
+def policy_pack(source: Path, destination: Path, venv: Path) -> Path:
+    """A copy of the policy pack in `source` whose virtualenv (`venv` in its directory) is
+    `venv`."""
+    shutil.copytree(source, destination, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    (destination / "venv").symlink_to(venv)
+    return destination
+
+
 def copy_program(source: Path, destination: Path) -> Path:
     """A copy of a Python program whose Pulumi.yaml uses the project's virtualenv."""
     shutil.copytree(source, destination, ignore=shutil.ignore_patterns(".venv", "__pycache__"))

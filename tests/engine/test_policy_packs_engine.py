@@ -6,34 +6,19 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import Engine, new_engine, project_program, virtualenv
-from tests.mock_runtime import PROJECT_DIR
+from tests.engine.conftest import Engine, new_engine, policy_pack, project_program
 from tests.stack_configs import minimal_config
 
 PACK = Path(__file__).with_name("key_report_pack")
 
 
-def _pinned_pulumi() -> str:
-    for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines():
-        if line.startswith("pulumi=="):
-            return line
-    raise AssertionError("pulumi is not pinned")
-
-
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("policy")
-    venv = virtualenv(root / "venv", "-r", str(PACK / "requirements.txt"), _pinned_pulumi())
-    directory = root / "pack"
-    shutil.copytree(PACK, directory, ignore=shutil.ignore_patterns("__pycache__"))
-    manifest = directory / "PulumiPolicy.yaml"
-    manifest.write_text(manifest.read_text().replace("VIRTUALENV", str(venv)))
-    return directory
+def pack(tmp_path_factory: pytest.TempPathFactory, policy_virtualenv: Path) -> Path:
+    return policy_pack(PACK, tmp_path_factory.mktemp("policy") / "pack", policy_virtualenv)
 
 
 @pytest.fixture(scope="module")

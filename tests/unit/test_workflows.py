@@ -83,6 +83,22 @@ def test_the_workflows_use_the_pinned_cli_and_cache_pip(name: str) -> None:
     assert python and all(step["with"]["cache"] == "pip" for step in python)
 
 
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+def test_every_preview_and_update_runs_the_policy_pack_in_its_virtualenv(name: str) -> None:
+    workflow = _workflow(name)
+    for job in workflow["jobs"].values():
+        steps = job.get("steps", [])
+        pulumi = [step for step in steps if str(step.get("uses", "")).startswith("pulumi/actions@")]
+        if not pulumi:
+            continue
+        assert [step["with"]["policyPacks"] for step in pulumi] == ["policy"] * len(pulumi)
+        manifest = yaml.safe_load((PROJECT_DIR / "policy" / "PulumiPolicy.yaml").read_text())
+        venv = manifest["runtime"]["options"]["virtualenv"]
+        installs = " ".join(str(step.get("run", "")) for step in steps)
+        assert f"python -m venv policy/{venv}" in installs
+        assert f"policy/{venv}/bin/pip install -r policy/requirements.txt" in installs
+
+
 def test_the_schedule_runs_up_as_often_as_each_environment_expects() -> None:
     # "minute hour * * *" is a daily run: every environment's upIntervalDays must allow it.
     (schedule,) = _workflow("deploy.yml")[True]["schedule"]
