@@ -26,6 +26,13 @@ MAX_ORGANIZATION_LENGTH = 64
 MAX_SERIAL_NUMBER = 2**159 - 1
 
 
+def object_name(value: str) -> str:
+    """`value` as a Kubernetes object name (or the start of a generated one): lower case,
+    every run of other characters than letters, digits, `.` and `-` as one `-`
+    (`serverTls` gives `servertls`, `system:viewer` gives `system-viewer`)."""
+    return re.sub(r"[^a-z0-9.-]+", "-", value.lower()).strip("-.") or "x"
+
+
 def dns_label(value: str) -> str | None:
     """A Kubernetes namespace or object name of one label (RFC 1123)."""
     if DNS_LABEL.match(value):

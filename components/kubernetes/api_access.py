@@ -11,7 +11,6 @@ expires, so keep API users' certificates short-lived.
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Sequence
 from typing import NotRequired, TypedDict
 
@@ -87,7 +86,7 @@ class KubernetesApiAccess(pulumi.ComponentResource):
         ca = args["ca"]
         self.users = {
             user["name"]: ClientCertificate(
-                f"{name}-{_slug(user['name'])}",
+                f"{name}-{formats.object_name(user['name'])}",
                 {
                     "issuer": ca,
                     "common_name": user["name"],
@@ -127,7 +126,7 @@ class KubernetesApiAccess(pulumi.ComponentResource):
         )
         self.cluster_role_bindings = [
             k8s.rbac.v1.ClusterRoleBinding(
-                f"{name}-{_slug(user['name'])}-{_slug(role)}",
+                f"{name}-{formats.object_name(user['name'])}-{formats.object_name(role)}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(labels=LABELS),
                 role_ref=k8s.rbac.v1.RoleRefArgs(
                     api_group=RBAC_API_GROUP, kind="ClusterRole", name=role
@@ -191,11 +190,6 @@ def _b64(pem: str) -> str:
     return base64.b64encode(pem.encode()).decode()
 
 
-def _slug(value: str) -> str:
-    """A resource-name part for a user or role name (`system:viewer` gives `system-viewer`)."""
-    return re.sub(r"[^a-z0-9.-]+", "-", value.lower()).strip("-") or "x"
-
-
 def _validate(name: str, args: KubernetesApiAccessArgs) -> None:
     problems = Problems(f"invalid arguments for KubernetesApiAccess {name!r}")
     problems.check_text("server", args.get("server"), formats.https_url)
@@ -203,7 +197,7 @@ def _validate(name: str, args: KubernetesApiAccessArgs) -> None:
     for index, user_name in enumerate(names):
         if user_name in names[:index]:
             problems.add(f"users[{index}].name", f"repeats {user_name!r}; names must be unique")
-    slugs = [_slug(str(user_name)) for user_name in names]
+    slugs = [formats.object_name(str(user_name)) for user_name in names]
     for index, slug in enumerate(slugs):
         if slug in slugs[:index] and names[index] not in names[:index]:
             problems.add(

@@ -152,3 +152,25 @@ def test_ca_secret_refuses_an_empty_bundle(mocks: MockRuntime) -> None:
     with pytest.raises(pulumi.RunError, match="holds no PEM certificate"):
         mocks.run(lambda: CaSecret("ca", {"namespace": "apps", "ca_bundle_pem": ""}))
     assert mocks.emulator.of_type("kubernetes:core/v1:Secret") == []
+
+
+def test_secrets_of_components_named_in_camel_case_get_valid_object_names(
+    mocks: MockRuntime, material: dict[str, str]
+) -> None:
+    # Pulumi generates the Secret's name from its resource name; the API server accepts only
+    # lower-case DNS names, as YAML stacks that name components `serverTls` find out.
+    mocks.run(lambda: CaSecret("clientCa", {"namespace": "apps", "ca_bundle_pem": material["ca"]}))
+    mocks.run(
+        lambda: TlsSecret(
+            "server_Tls",
+            {
+                "namespace": "apps",
+                "certificate_chain_pem": material["chain"],
+                "private_key_pem": material["key"],
+                "trust_bundle_pem": material["ca"],
+                "hosts": [HOST],
+            },
+        )
+    )
+    names = [secret.name for secret in mocks.emulator.of_type("kubernetes:core/v1:Secret")]
+    assert names == ["clientca-secret", "server-tls-secret"]
