@@ -7,6 +7,7 @@
 #   kubernetes-provider.sh  pulumi-resource-kubernetes
 #   kubernetes-api.sh       etcd, kube-apiserver, kube-controller-manager
 #   actionlint.sh           actionlint, the linter of the GitHub Actions workflows
+#   yaml-language-host.sh   pulumi-language-yaml, for the YAML stack that uses the components
 #
 # and installs the plugins into the Pulumi home (install-plugins.sh).
 #
@@ -18,7 +19,7 @@
 # ~/.cache/mtls-ingress/toolchain); a recipe whose stamp matches its sources does nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-recipes=(pulumi-cli tls-provider kubernetes-provider kubernetes-api actionlint)
+recipes=(pulumi-cli tls-provider kubernetes-provider kubernetes-api actionlint yaml-language-host)
 
 if [ "${1:-}" = "--print" ]; then
     for recipe in "${recipes[@]}"; do

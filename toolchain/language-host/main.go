@@ -16,8 +16,12 @@
 // (`pulumi preview --policy-pack`) through the pulumi_policy package's
 // `pulumi.policy` module, anything else through its `__main__.py`.
 //
-// Not implemented: About, GetProgramDependencies, InstallDependencies
-// (`pulumi about` warns; install the virtualenv with `make setup`).
+// InstallDependencies (`pulumi install`, and `pulumi package add` or
+// `get-schema` of a Python plugin) creates the virtualenv of the `virtualenv`
+// runtime option when it is missing and installs the directory's
+// requirements.txt into it.
+//
+// Not implemented: About, GetProgramDependencies (`pulumi about` warns).
 package main
 
 import (
@@ -286,6 +290,59 @@ func (h *host) RunPlugin(
 			}
 		}
 		return fmt.Errorf("running the plugin: %w", err)
+	}
+	return closer.Close()
+}
+
+// InstallDependencies prepares a program or plugin directory: it creates the
+// virtualenv named by the `virtualenv` runtime option when it is missing, then
+// installs requirements.txt from the directory when there is one. Without a
+// virtualenv option and without requirements.txt there is nothing to do.
+func (h *host) InstallDependencies(
+	req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer,
+) error {
+	ctx := server.Context()
+	info := req.GetInfo()
+	directory := req.GetDirectory()
+	if info != nil && info.GetProgramDirectory() != "" {
+		directory = info.GetProgramDirectory()
+	}
+	closer, stdout, stderr, err := rpcutil.MakeInstallDependenciesStreams(server, req.GetIsTerminal())
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	tc, err := resolveToolchain(info, directory)
+	if err != nil {
+		return err
+	}
+	venv, err := tc.VirtualEnvPath(ctx)
+	if err != nil {
+		return err
+	}
+	if venv != "" && !toolchain.IsVirtualEnv(venv) {
+		fmt.Fprintf(stdout, "Creating virtual environment at %s\n", venv)
+		cmd, err := toolchain.Command(ctx, "-m", "venv", venv)
+		if err != nil {
+			return err
+		}
+		cmd.Stdout, cmd.Stderr = stdout, stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("creating virtual environment at %s: %w", venv, err)
+		}
+	}
+	requirements := filepath.Join(directory, "requirements.txt")
+	if _, err := os.Stat(requirements); err == nil {
+		fmt.Fprintf(stdout, "Installing %s\n", requirements)
+		cmd, err := tc.ModuleCommand(ctx, "pip", "install", "-r", requirements)
+		if err != nil {
+			return err
+		}
+		cmd.Dir = directory
+		cmd.Stdout, cmd.Stderr = stdout, stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("installing %s: %w", requirements, err)
+		}
 	}
 	return closer.Close()
 }
