@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STACK ?=
 BIN := $(VENV)/bin
-PY_SOURCES := components localkube schemas tests bench policy __main__.py
+PY_SOURCES := components localkube schemas tests bench policy provider __main__.py
 
 .PHONY: up preview test lint typecheck unit engine toolchain setup system-packages bench clean schema policy
 
