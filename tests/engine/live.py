@@ -64,20 +64,41 @@ def exported_state(engine: Engine) -> str:
     return engine.run("stack", "export", "--show-secrets").stdout
 
 
-def live_declared(client: ApiClient, engine: Engine, namespace: str, ingress: str) -> Declared:
-    """The deployed objects, read back from the API server, as the conformance site serves
-    them."""
-    outputs = engine.outputs(show_secrets=True)
-    exported = exported_state(engine)
+def served(
+    client: ApiClient,
+    namespace: str,
+    ingress: str,
+    outputs: dict[str, Any],
+    *,
+    client_ca: tuple[str, str] = ("", ""),
+    revoked_clients: dict[str, tuple[str, str]] | None = None,
+) -> Declared:
+    """The deployed Ingress, its Secrets and the controller ConfigMap, read back from the API
+    server, with the outputs that name the clients (`clientCertificates`,
+    `clientPrivateKeys`) and the server CA (`serverCaCertificate`), as the conformance site
+    serves them."""
     served_ingress, secrets, controller_data = read_served(client, namespace, ingress)
-    ca_certificate, ca_key = key_pair(exported, "mtls-ingress-client-ca")
     return Declared(
         ingress=served_ingress,
         secrets=secrets,
         controller_data=controller_data,
         outputs=outputs,
-        client_ca_certificate_pem=ca_certificate,
-        client_ca_private_key_pem=ca_key,
+        client_ca_certificate_pem=client_ca[0],
+        client_ca_private_key_pem=client_ca[1],
+        revoked_clients=revoked_clients or {},
+    )
+
+
+def live_declared(client: ApiClient, engine: Engine, namespace: str, ingress: str) -> Declared:
+    """The project's stack deployed by `engine`, as the conformance site serves it."""
+    outputs = engine.outputs(show_secrets=True)
+    exported = exported_state(engine)
+    return served(
+        client,
+        namespace,
+        ingress,
+        outputs,
+        client_ca=key_pair(exported, "mtls-ingress-client-ca"),
         revoked_clients={
             name: key_pair(exported, f"mtls-ingress-client-{name}")
             for name in outputs["revokedClientSerials"]

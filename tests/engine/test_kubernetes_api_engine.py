@@ -24,10 +24,10 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from localkube.cluster import LocalCluster
-from localkube.objects import install_backend, read_served
-from tests.conformance.site import Declared, serve
+from localkube.objects import install_backend
+from tests.conformance.site import serve
 from tests.engine.conftest import Engine, new_engine, project_program, toolchain_bin
-from tests.engine.live import changed_resources, preview_steps
+from tests.engine.live import changed_resources, preview_steps, served
 from tests.mock_runtime import PROJECT_DIR
 from tests.pki_material import Authority, issue_client, make_authority
 from tests.x509_assertions import assert_pkcs12_opens, openssl_verify
@@ -222,15 +222,12 @@ def test_the_bundles_curl_command_calls_the_ingress(
     stack: Engine, cluster: LocalCluster, client_ca: Authority
 ) -> None:
     outputs = stack.outputs(show_secrets=True)
-    ingress, secrets, controller_data = read_served(cluster.client(), NAMESPACE, "payments-api")
-    declared = Declared(
-        ingress=ingress,
-        secrets=secrets,
-        controller_data=controller_data,
-        outputs=outputs,
-        client_ca_certificate_pem=client_ca.certificate_pem,
-        client_ca_private_key_pem=client_ca.private_key_pem,
-        revoked_clients={},
+    declared = served(
+        cluster.client(),
+        NAMESPACE,
+        "payments-api",
+        outputs,
+        client_ca=(client_ca.certificate_pem, client_ca.private_key_pem),
     )
     with serve(declared) as site:
         assert site.get(None).status == 400

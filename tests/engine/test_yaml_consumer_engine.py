@@ -17,9 +17,10 @@ import pytest
 import yaml
 
 from localkube.cluster import LocalCluster
-from localkube.objects import install_backend, read_served
-from tests.conformance.site import Declared, serve
+from localkube.objects import install_backend
+from tests.conformance.site import serve
 from tests.engine.conftest import Engine, new_engine
+from tests.engine.live import served
 from tests.mock_runtime import PROJECT_DIR
 from tests.pki_material import issue_client, make_authority
 
@@ -140,19 +141,15 @@ def test_the_ingress_it_deployed_enforces_client_certificates(
     yaml_stack: Engine, cluster: LocalCluster
 ) -> None:
     outputs = yaml_stack.outputs(show_secrets=True)
-    ingress, secrets, controller_data = read_served(cluster.client(), NAMESPACE, "demo")
-    declared = Declared(
-        ingress=ingress,
-        secrets=secrets,
-        controller_data=controller_data,
-        outputs={
+    declared = served(
+        cluster.client(),
+        NAMESPACE,
+        "demo",
+        {
             "serverCaCertificate": outputs["trustBundle"],
             "clientCertificates": {"alice": {"chain": outputs["aliceChain"]}},
             "clientPrivateKeys": {"alice": outputs["aliceKey"]},
         },
-        client_ca_certificate_pem="",
-        client_ca_private_key_pem="",
-        revoked_clients={},
     )
     stranger = make_authority("Somebody Else's CA")
     with serve(declared) as site:

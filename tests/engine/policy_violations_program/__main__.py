@@ -7,26 +7,17 @@ from datetime import UTC, datetime, timedelta
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from components.pki.crl import build_crl
-from localkube.cluster import self_signed_ca
+from tests.pki_material import make_authority
 
-
-def authority(common_name: str) -> tuple[str, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    certificate = self_signed_ca(common_name, key, not_before=datetime.now(UTC), days=365)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return certificate.public_bytes(serialization.Encoding.PEM).decode(), key_pem
-
-
-root_pem, root_key = authority("Violations Client Root CA")
-issuing_pem, _ = authority("Violations Client Issuing CA")
+root = make_authority("Violations Client Root CA")
+issuing = make_authority("Violations Client Issuing CA")
+root_pem, root_key, issuing_pem = (
+    root.certificate_pem,
+    root.private_key_pem,
+    issuing.certificate_pem,
+)
 now = datetime.now(UTC)
 root_crl = build_crl(
     issuer_certificate_pem=root_pem,
