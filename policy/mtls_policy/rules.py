@@ -105,9 +105,9 @@ def leaf_validity(resource: Resource, config: Mapping[str, Any]) -> list[str]:
     if resource.resource_type not in CERTIFICATES or known(resource.props, "isCaCertificate"):
         return []
     maximum = int(config.get("maximumDays", DEFAULT_MAXIMUM_LEAF_DAYS))
-    hours = int(known(resource.props, "validityPeriodHours"))
-    if hours > maximum * 24:
-        days = hours / 24
+    hours = known(resource.props, "validityPeriodHours")
+    if hours is not None and int(hours) > maximum * 24:
+        days = int(hours) / 24
         return [
             f"certificate {resource.name}: valid for {days:g} days; leaf certificates may be "
             f"valid for at most {maximum} days (renew them instead)"
@@ -304,7 +304,10 @@ def no_private_key_in_config_map(resource: Resource, config: Mapping[str, Any]) 
             found.append(f"data.{key}")
     for key, value in (known(resource.props, "binaryData") or {}).items():
         if isinstance(value, str):
-            plain = base64.b64decode(value + "=" * (-len(value) % 4)).decode("latin-1")
+            try:
+                plain = base64.b64decode(value, validate=True).decode("latin-1")
+            except binascii.Error:
+                plain = ""
             if holds_private_key(plain) or holds_private_key(value):
                 found.append(f"binaryData.{key}")
     return [

@@ -167,6 +167,7 @@ def test_key_strength_looks_only_at_keys() -> None:
             {"maximumDays": 90},
             "at most 90",
         ),
+        (rules.CERTIFICATES[0], {}, {}, None),
         (
             rules.CERTIFICATES[1],
             {"validityPeriodHours": 3650 * 24, "isCaCertificate": True},
@@ -333,6 +334,7 @@ def test_a_crl_whose_data_a_preview_cannot_know_is_checked_by_the_update() -> No
         ({"data": {"tls.key": KEY_PEM}}, "data.tls.key holds a private key"),
         ({"binaryData": {"key.pem": b64(KEY_PEM)}}, "binaryData.key.pem holds a private key"),
         ({"data": {"pending": UNKNOWN}}, None),
+        ({"binaryData": {"blob": "not base64!"}}, None),
     ],
 )
 def test_no_private_key_in_a_config_map(props: dict[str, Any], violation: str | None) -> None:
