@@ -12,7 +12,10 @@ schema from the components' type hints and docstrings. `main` prepares three thi
   `main` converts integral numbers back, and refuses another resource's output where a
   component needs a plain integer, with a message that says so;
 - `MtlsIngress.port`: the schema has no union types, so other languages give a port number
-  (named service ports remain a Python-only form).
+  (named service ports remain a Python-only form);
+- descriptions: the host reads an attribute's docstring only from the class being described,
+  and keeps docstrings' indentation; `main` lets it find outputs declared on a base class
+  (IssuedCertificate's, for ServerCertificate and ClientCertificate) and dedents them.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 import pulumi
 from pulumi.errors import InputPropertyError
 from pulumi.provider.experimental import component_provider_host
-from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
+from pulumi.provider.experimental.analyzer import Analyzer, PropertyDefinition, PropertyType
 from pulumi.provider.experimental.component import ComponentProvider
 
 from .kubernetes.controller_config import ControllerConfig
@@ -75,6 +78,7 @@ def prepare() -> None:
         _evaluate_class(component, seen)
     MtlsIngressArgs.__annotations__["port"] = int
     _convert_integer_inputs()
+    _describe_from_bases()
 
 
 def _version() -> str:
@@ -91,6 +95,8 @@ def _evaluate_class(cls: type, seen: set[type]) -> None:
     if cls in seen or not cls.__module__.startswith(_OWN_MODULES):
         return
     seen.add(cls)
+    if cls.__doc__:
+        cls.__doc__ = inspect.cleandoc(cls.__doc__)
     for klass in cls.__mro__:
         own = inspect.get_annotations(klass)
         if not own or not klass.__module__.startswith(_OWN_MODULES):
@@ -166,6 +172,26 @@ def _convert_integer_inputs() -> None:
 
     map_input_properties.converts_integers = True  # type: ignore[attr-defined]
     setattr(ComponentProvider, "map_input_properties", map_input_properties)  # noqa: B010
+
+
+def _describe_from_bases() -> None:
+    original: Callable[..., str | None] = Analyzer.get_docstring
+    if getattr(original, "reads_bases", False):
+        return
+
+    def get_docstring(self: Analyzer, typ: type, name: str) -> str | None:
+        for klass in (typ, *(base for base in typ.__mro__[1:] if _own(base))):
+            found = original(self, klass, name)
+            if found:
+                return inspect.cleandoc(found)
+        return None
+
+    get_docstring.reads_bases = True  # type: ignore[attr-defined]
+    setattr(Analyzer, "get_docstring", get_docstring)  # noqa: B010
+
+
+def _own(cls: type) -> bool:
+    return cls.__module__.startswith(_OWN_MODULES)
 
 
 def _integral(value: Any) -> Any:

@@ -92,16 +92,20 @@ def schema(yaml_stack: Engine) -> dict[str, Any]:
     return document
 
 
-def test_the_schema_names_every_component_with_typed_described_inputs(
+def test_the_schema_names_every_component_with_typed_described_properties(
     schema: dict[str, Any],
 ) -> None:
     assert schema["name"] == "mtls" and schema["version"] == "0.1.0"
     assert set(schema["resources"]) == {f"mtls:index:{name}" for name in COMPONENTS}
     for token, resource in schema["resources"].items():
         assert resource["isComponent"] is True
-        for name, prop in resource["inputProperties"].items():
-            assert prop.get("type") or prop.get("$ref"), (token, name)
-            assert prop.get("description"), (token, name)
+        assert resource["description"] and "\n    " not in resource["description"], token
+        for kind in ("inputProperties", "properties"):
+            for name, prop in resource[kind].items():
+                assert prop.get("type") or prop.get("$ref"), (token, name)
+                # Described, and dedented, whether declared on the class or on a base class.
+                assert prop.get("description"), (token, kind, name)
+                assert "\n    " not in prop["description"], (token, kind, name)
     authority = schema["resources"]["mtls:index:CertificateAuthority"]
     assert "requiredInputs" not in authority  # a new CA, or an imported one
     assert authority["inputProperties"]["issuer"]["$ref"] == "#/types/mtls:index:Issuer"
