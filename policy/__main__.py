@@ -49,7 +49,19 @@ PolicyPack(
             },
         ),
         resource_policy("ingress-verify-client", rules.verify_client_on, ANNOTATION_PREFIX),
-        stack_policy("ingress-ca-from-stack", rules.ca_secret_in_stack, ANNOTATION_PREFIX),
+        stack_policy(
+            "ingress-ca-from-stack",
+            rules.ca_secret_in_stack,
+            {
+                **ANNOTATION_PREFIX,
+                "allowCrossNamespaceResources": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "The controller's allow-cross-namespace-resources: "
+                    "whether an Ingress may name a Secret of another namespace.",
+                },
+            },
+        ),
         resource_policy("client-ca-crl", rules.client_ca_crl),
         resource_policy("no-private-key-in-config-map", rules.no_private_key_in_config_map),
         stack_policy("private-keys-are-secret", rules.private_keys_are_secret),

@@ -53,9 +53,11 @@ def resource_policy(
         provider = args.provider.props if args.provider is not None else {}
         resource = rules.Resource(args.resource_type, args.name, args.props, provider)
         try:
-            messages = check(resource, args.get_config())
+            messages = check(resource, args.get_config() or {})
         except UnknownValueError as unknown:
             raise SdkUnknownValueError(_UNKNOWN_STRING, unknown.path) from None
+        except Exception as error:  # a readable report rather than a failed analysis
+            messages = [_failed(check, error)]
         for message in messages:
             report_violation(message)
 
@@ -74,11 +76,13 @@ def stack_policy(
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         try:
-            violations = check(args.resources, args.get_config())
+            violations = check(args.resources, args.get_config() or {})
         except UnknownValueError as unknown:
             raise SdkUnknownValueError(_UNKNOWN_STRING, unknown.path) from None
+        except Exception as error:  # a readable report rather than a failed analysis
+            violations = [rules.Violation(_failed(check, error), "")]
         for violation in violations:
-            report_violation(violation.message, violation.urn)
+            report_violation(violation.message, violation.urn or None)
 
     return StackValidationPolicy(
         name=name,
@@ -86,6 +90,12 @@ def stack_policy(
         validate=validate,
         config_schema=_schema(schema),
     )
+
+
+def _failed(check: Callable[..., Any], error: Exception) -> str:
+    """The report of a check that could not decide: the pack's own error, which the
+    enforcement level of the policy then treats like a violation."""
+    return f"the check {check.__name__} failed: {type(error).__name__}: {error}"
 
 
 def _description(check: Callable[..., Any]) -> str:

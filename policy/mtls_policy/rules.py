@@ -124,29 +124,27 @@ def _prefix(config: Mapping[str, Any]) -> str:
     return str(config.get("annotationPrefix", DEFAULT_ANNOTATION_PREFIX))
 
 
+# What ingress-nginx does with auth-tls-verify-client: any other value counts as "on".
+UNVERIFIED_MODES = ("off", "optional", "optional_no_ca")
+
+
 def verify_client_on(resource: Resource, config: Mapping[str, Any]) -> list[str]:
     """An Ingress with `auth-tls-secret` has `auth-tls-verify-client` on (its default)."""
     if resource.resource_type not in INGRESSES:
         return []
     prefix = _prefix(config)
     annotations = _annotations(resource.props)
-    if f"{prefix}/auth-tls-secret" not in annotations:
+    # A patch may change the mode of an Ingress whose auth-tls-secret it does not repeat.
+    patch = resource.resource_type.endswith("Patch")
+    if f"{prefix}/auth-tls-secret" not in annotations and not patch:
         return []
     mode = known(annotations, f"{prefix}/auth-tls-verify-client")
-    if mode is None or mode == "on":
+    if mode not in UNVERIFIED_MODES:
         return []
     return [
         f"Ingress {resource.name}: {prefix}/auth-tls-verify-client is {mode!r}: requests "
         'without a valid client certificate reach the backend; set it to "on"'
     ]
-
-
-def _namespace_and_name(props: Mapping[str, Any]) -> tuple[Any, Any]:
-    metadata = props.get("metadata")
-    if metadata is UNKNOWN:
-        return UNKNOWN, UNKNOWN
-    metadata = metadata or {}
-    return metadata.get("namespace") or "default", metadata.get("name")
 
 
 def secret_entries(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -169,8 +167,10 @@ def secret_entries(props: Mapping[str, Any]) -> dict[str, Any]:
 def ca_secret_in_stack(
     resources: Sequence[StackResource], config: Mapping[str, Any]
 ) -> list[Violation]:
-    """An Ingress's `auth-tls-secret` names a Secret of this stack that holds `ca.crt`."""
+    """An Ingress's `auth-tls-secret` names a Secret of this stack, in the Ingress's namespace,
+    that holds `ca.crt`."""
     prefix = _prefix(config)
+    cross_namespace = bool(config.get("allowCrossNamespaceResources", False))
     secrets = [resource for resource in resources if resource.resource_type in SECRETS]
     violations = []
     for ingress in (resource for resource in resources if resource.resource_type in INGRESSES):
@@ -179,21 +179,28 @@ def ca_secret_in_stack(
         if annotation not in annotations:
             continue
         value = annotations[annotation]
+        depended = [
+            resource
+            for resource in ingress.property_dependencies.get("metadata", [])
+            if resource.resource_type in SECRETS
+        ]
         problem = None
         if value is UNKNOWN:
             # A preview of a new stack: the name comes from a Secret not yet created.
-            depended = ingress.property_dependencies.get("metadata", [])
-            if not any(resource.resource_type in SECRETS for resource in depended):
+            if not depended:
                 problem = "is computed from no Secret of this stack"
         elif not re.fullmatch(r"[^/\s]+/[^/\s]+", str(value)):
             problem = f"is {value!r}; ingress-nginx needs <namespace>/<name>"
         else:
-            wanted = tuple(str(value).split("/"))
-            named = [secret for secret in secrets if _namespace_and_name(secret.props) == wanted]
-            if not named:
-                problem = f"names {value}, which is not a Secret of this stack"
-            elif "ca.crt" not in _entries_if_known(named[0].props, "ca.crt"):
-                problem = f"names {value}, which holds no ca.crt"
+            namespace, name = str(value).split("/")
+            own_namespace = known(ingress.props, "metadata", "namespace")
+            if not cross_namespace and own_namespace not in (None, namespace):
+                problem = (
+                    f"names {value}, in another namespace than the Ingress ({own_namespace}), "
+                    "which ingress-nginx refuses unless allow-cross-namespace-resources is set"
+                )
+            else:
+                problem = _ca_secret_problem(str(value), namespace, name, secrets, depended)
         if problem:
             message = (
                 f"Ingress {ingress.name}: {annotation} {problem}: the CA that verifies clients "
@@ -202,6 +209,35 @@ def ca_secret_in_stack(
             )
             violations.append(Violation(message, ingress.urn))
     return violations
+
+
+def _ca_secret_problem(
+    value: str,
+    namespace: str,
+    name: str,
+    secrets: Sequence[StackResource],
+    depended: Sequence[StackResource],
+) -> str | None:
+    """What is wrong with the Secret `namespace/name` among the stack's `secrets`, if
+    anything; `depended` are the Secrets the Ingress's metadata is computed from."""
+    named, unsure = [], []
+    for secret in secrets:
+        metadata = known(secret.props, "metadata") or {}
+        secret_name, secret_namespace = metadata.get("name"), metadata.get("namespace")
+        if UNKNOWN in (secret_name, secret_namespace):
+            unsure.append(secret)
+        # A Secret without a namespace goes where its provider says: any namespace may be it.
+        elif secret_name == name and secret_namespace in (None, namespace):
+            named.append(secret)
+    if not named:
+        if any(secret in depended for secret in unsure):
+            return None
+        if unsure:
+            raise UnknownValueError(["metadata", "name"])
+        return f"names {value}, which is not a Secret of this stack"
+    if not any("ca.crt" in _entries_if_known(secret.props, "ca.crt") for secret in named):
+        return f"names {value}, which holds no ca.crt"
+    return None
 
 
 def _entries_if_known(props: Mapping[str, Any], default: str) -> Mapping[str, Any]:
@@ -227,51 +263,64 @@ def client_ca_crl(
     """A Secret with `ca.crl` has a current CRL, signed by its CA, for every CA in `ca.crt`.
 
     With `ca.crl`, ingress-nginx sets `ssl_crl`, and nginx then checks every CA of a client's
-    chain against a CRL (OpenSSL's CRL_CHECK_ALL): a CA without a CRL, or with an expired one,
-    makes it refuse every client certificate issued under that CA."""
+    chain against a CRL (OpenSSL's CRL_CHECK_ALL): a CA without a CRL, with one that is
+    expired or not yet valid, or that may not sign CRLs (keyUsage without cRLSign), makes it
+    refuse every client certificate issued under that CA."""
     if resource.resource_type not in SECRETS:
         return []
     entries = secret_entries(resource.props)
-    if "ca.crl" not in entries:
+    crl = known(entries, "ca.crl")
+    if crl is None or not str(crl).strip():  # ingress-nginx ignores an empty ca.crl
         return []
     crt = known(entries, "ca.crt")
-    crl = known(entries, "ca.crl")
     if crt is None:
-        return [f"Secret {resource.name}: ca.crl without ca.crt"]
+        # A patch may refresh the CRL of a Secret whose ca.crt it leaves alone.
+        patch = resource.resource_type.endswith("Patch")
+        return [] if patch else [f"Secret {resource.name}: ca.crl without ca.crt"]
     try:
         authorities = x509.load_pem_x509_certificates(str(crt).encode())
     except ValueError as error:
         return [f"Secret {resource.name}: ca.crt is not a PEM certificate bundle ({error})"]
+    if not str(crl).lstrip().startswith("-----BEGIN X509 CRL-----"):
+        return [
+            f"Secret {resource.name}: ca.crl does not begin with a PEM X509 CRL block, and "
+            "ingress-nginx then refuses the Secret"
+        ]
     try:
         lists = [x509.load_pem_x509_crl(block) for block in _pem_blocks(str(crl), "X509 CRL")]
     except ValueError as error:
         return [f"Secret {resource.name}: ca.crl is not a PEM CRL bundle ({error})"]
     moment = now or datetime.now(UTC)
-    problems = []
-    for authority in authorities:
-        issued = [item for item in lists if item.issuer == authority.subject]
-        signed = [item for item in issued if _signed_by(item, authority)]
-        current = [item for item in signed if _current(item, moment)]
-        subject = _subject(authority)
-        if current:
-            continue
-        if not issued:
-            problems.append(
-                f"Secret {resource.name}: ca.crl has no CRL of {subject}, which is in ca.crt: "
-                "nginx refuses every client certificate issued under it"
-            )
-        elif not signed:
-            problems.append(
-                f"Secret {resource.name}: the CRL that names {subject} as its issuer is not "
-                "signed by that CA's key"
-            )
-        else:
-            expiry = max(_next_update(item) or moment for item in signed)
-            problems.append(
-                f"Secret {resource.name}: the CRL of {subject} expired at "
-                f"{expiry:%Y-%m-%d %H:%M} UTC: nginx refuses every client certificate under it"
-            )
-    return problems
+    return [
+        f"Secret {resource.name}: {problem}: nginx refuses every client certificate under it"
+        for authority in authorities
+        if (problem := _crl_problem(authority, lists, moment))
+    ]
+
+
+def _crl_problem(
+    authority: x509.Certificate, lists: Sequence[x509.CertificateRevocationList], moment: datetime
+) -> str | None:
+    subject = _subject(authority)
+    try:
+        usage = authority.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is not None and not usage.crl_sign:
+        return f"{subject}, in ca.crt, may not sign CRLs (keyUsage lacks cRLSign)"
+    issued = [item for item in lists if item.issuer == authority.subject]
+    signed = [item for item in issued if _signed_by(item, authority)]
+    if any(_current(item, moment) for item in signed):
+        return None
+    if not issued:
+        return f"ca.crl has no CRL of {subject}, which is in ca.crt"
+    if not signed:
+        return f"the CRL that names {subject} as its issuer is not signed by that CA's key"
+    if all(item.last_update_utc > moment for item in signed):
+        start = min(item.last_update_utc for item in signed)
+        return f"the CRL of {subject} is valid only from {start:%Y-%m-%d %H:%M} UTC"
+    expiry = max(item.next_update_utc or moment for item in signed)
+    return f"the CRL of {subject} expired at {expiry:%Y-%m-%d %H:%M} UTC"
 
 
 def _signed_by(revocations: x509.CertificateRevocationList, authority: x509.Certificate) -> bool:
@@ -281,13 +330,9 @@ def _signed_by(revocations: x509.CertificateRevocationList, authority: x509.Cert
         return False
 
 
-def _next_update(revocations: x509.CertificateRevocationList) -> datetime | None:
-    return revocations.next_update_utc
-
-
 def _current(revocations: x509.CertificateRevocationList, moment: datetime) -> bool:
-    next_update = _next_update(revocations)
-    return next_update is None or next_update > moment
+    next_update = revocations.next_update_utc
+    return revocations.last_update_utc <= moment and (next_update is None or next_update > moment)
 
 
 def _dotted(path: Sequence[str | int]) -> str:
@@ -306,7 +351,7 @@ def no_private_key_in_config_map(resource: Resource, config: Mapping[str, Any]) 
         if isinstance(value, str):
             try:
                 plain = base64.b64decode(value, validate=True).decode("latin-1")
-            except binascii.Error:
+            except (binascii.Error, ValueError):  # ValueError: not ASCII
                 plain = ""
             if holds_private_key(plain) or holds_private_key(value):
                 found.append(f"binaryData.{key}")

@@ -12,6 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 from mtls_policy import rules
@@ -27,7 +31,7 @@ from mtls_policy.values import (
 )
 
 from components.pki.crl import build_crl
-from tests.pki_material import make_authority
+from tests.pki_material import Authority, make_authority
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 AUTHORITY = make_authority("Payments Client Root CA")
@@ -40,15 +44,50 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-def crl_of(authority: Any, *, next_update: datetime = NOW + timedelta(days=7)) -> str:
+def crl_of(
+    authority: Any,
+    *,
+    next_update: datetime = NOW + timedelta(days=7),
+    this_update: datetime | None = None,
+) -> str:
     return build_crl(
         issuer_certificate_pem=authority.certificate_pem,
         issuer_private_key_pem=authority.private_key_pem,
         entries={},
         crl_number=1,
-        this_update=next_update - timedelta(days=14),
+        this_update=this_update or next_update - timedelta(days=14),
         next_update=next_update,
     )
+
+
+def without_crl_sign(common_name: str) -> Authority:
+    """A CA whose keyUsage lacks cRLSign."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    usage = x509.KeyUsage(
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return Authority(certificate, key)
 
 
 def resource(resource_type: str, props: Mapping[str, Any], **provider: Any) -> rules.Resource:
@@ -98,6 +137,9 @@ def test_unknowns_become_unknown_and_a_check_that_needs_one_says_where() -> None
         f"prefix {KEY_PEM} suffix",
         b64(KEY_PEM),
         f"users:\n- user:\n    client-key-data: {b64(KEY_PEM)}\n",
+        b64("\n" + KEY_PEM),
+        b64("Bag Attributes\n    localKeyID: 01\n" + KEY_PEM),
+        f"key {b64(KEY_PEM)}",
         "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----",
         "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----",
     ],
@@ -107,7 +149,15 @@ def test_private_keys_are_found_in_clear_and_base64(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", [AUTHORITY.certificate_pem, b64(AUTHORITY.certificate_pem), crl_of(AUTHORITY), ""]
+    "text",
+    [
+        AUTHORITY.certificate_pem,
+        b64(AUTHORITY.certificate_pem),
+        crl_of(AUTHORITY),
+        "",
+        'grep -q "-----BEGIN PRIVATE KEY-----" "$file"',
+        KEY_PEM.replace("-----END", "-----FINISH"),
+    ],
 )
 def test_certificates_and_crls_are_not_keys(text: str) -> None:
     assert not holds_private_key(text)
@@ -207,6 +257,17 @@ def test_ingress_verify_client(annotations: dict[str, str], violation: str | Non
     assert found == [] if violation is None else violation in found[0], found
 
 
+@pytest.mark.parametrize("mode", ["ON", "", "required"])
+def test_values_ingress_nginx_reads_as_on_pass(mode: str) -> None:
+    props = ingress_props(**{"auth-tls-secret": "payments/ca", "auth-tls-verify-client": mode})
+    assert rules.verify_client_on(resource(rules.INGRESSES[0], props), {}) == []
+
+
+def test_an_ingress_patch_that_turns_verification_off_fails() -> None:
+    patch = resource(rules.INGRESSES[1], ingress_props(**{"auth-tls-verify-client": "off"}))
+    assert "is 'off'" in rules.verify_client_on(patch, {})[0]
+
+
 def test_ingress_verify_client_under_another_annotation_prefix() -> None:
     props = {
         "metadata": {
@@ -244,6 +305,31 @@ def ingress(secret: Any, *depends_on: StackMember) -> StackMember:
 
 def test_an_ingress_whose_ca_secret_is_in_the_stack_passes() -> None:
     assert rules.ca_secret_in_stack([ca_secret(), ingress("payments/client-ca")], {}) == []
+
+
+def test_a_patch_of_the_secret_does_not_hide_it() -> None:
+    patch = StackMember(
+        rules.SECRETS[1], {"metadata": {"namespace": "payments", "name": "client-ca"}}
+    )
+    members = [patch, ca_secret(), ingress("payments/client-ca")]
+    assert rules.ca_secret_in_stack(members, {}) == []
+
+
+def test_a_ca_secret_in_another_namespace_fails_unless_allowed() -> None:
+    api = ingress("payments/client-ca")
+    api.props["metadata"]["namespace"] = "shop"
+    found = rules.ca_secret_in_stack([ca_secret(), api], {})
+    assert len(found) == 1 and "in another namespace than the Ingress (shop)" in found[0].message
+    assert (
+        rules.ca_secret_in_stack([ca_secret(), api], {"allowCrossNamespaceResources": True}) == []
+    )
+
+
+def test_a_secret_whose_name_a_preview_cannot_know_defers_the_check() -> None:
+    unnamed = ca_secret(UNKNOWN)
+    assert rules.ca_secret_in_stack([unnamed, ingress("payments/client-ca", unnamed)], {}) == []
+    with pytest.raises(UnknownValueError):
+        rules.ca_secret_in_stack([unnamed, ingress("payments/client-ca")], {})
 
 
 def test_during_a_preview_the_secret_is_found_through_the_dependency() -> None:
@@ -315,7 +401,32 @@ def test_a_crl_signed_by_another_key_fails() -> None:
 
 def test_a_crl_that_is_not_pem_fails() -> None:
     found = rules.client_ca_crl(crl_secret(BUNDLE, "not a crl"), {}, now=NOW)
-    assert "no CRL of CN=Payments Client Root CA" in found[0]
+    assert "does not begin with a PEM X509 CRL block" in found[0]
+
+
+def test_a_crl_not_yet_valid_fails() -> None:
+    early = crl_of(
+        AUTHORITY, this_update=NOW + timedelta(hours=2), next_update=NOW + timedelta(days=7)
+    )
+    found = rules.client_ca_crl(crl_secret(AUTHORITY.certificate_pem, early), {}, now=NOW)
+    assert len(found) == 1 and "is valid only from" in found[0]
+
+
+def test_a_ca_that_may_not_sign_crls_fails() -> None:
+    authority = without_crl_sign("Payments Signing-Only CA")
+    secret = crl_secret(authority.certificate_pem, crl_of(authority))
+    found = rules.client_ca_crl(secret, {}, now=NOW)
+    assert len(found) == 1 and "may not sign CRLs (keyUsage lacks cRLSign)" in found[0]
+
+
+def test_an_empty_crl_is_no_revocation() -> None:
+    # ingress-nginx sets ssl_crl only for a non-empty ca.crl.
+    assert rules.client_ca_crl(crl_secret(BUNDLE, "  \n"), {}, now=NOW) == []
+
+
+def test_a_secret_patch_may_refresh_the_crl_alone() -> None:
+    patch = resource(rules.SECRETS[1], {"stringData": {"ca.crl": crl_of(AUTHORITY)}})
+    assert rules.client_ca_crl(patch, {}, now=NOW) == []
 
 
 def test_a_crl_whose_data_a_preview_cannot_know_is_checked_by_the_update() -> None:
@@ -335,6 +446,7 @@ def test_a_crl_whose_data_a_preview_cannot_know_is_checked_by_the_update() -> No
         ({"binaryData": {"key.pem": b64(KEY_PEM)}}, "binaryData.key.pem holds a private key"),
         ({"data": {"pending": UNKNOWN}}, None),
         ({"binaryData": {"blob": "not base64!"}}, None),
+        ({"binaryData": {"blob": "é"}}, None),
     ],
 )
 def test_no_private_key_in_a_config_map(props: dict[str, Any], violation: str | None) -> None:
