@@ -70,8 +70,7 @@ def prepare() -> None:
     for component in COMPONENTS:
         init = component.__init__
         init.__annotations__ = {
-            name: _evaluate(hint, vars(sys.modules[component.__module__]))
-            for name, hint in init.__annotations__.items()
+            name: _evaluate(hint, init.__globals__) for name, hint in init.__annotations__.items()
         }
         for hint in init.__annotations__.values():
             _evaluate_hint(hint, seen)
@@ -153,8 +152,8 @@ def _convert_integer_inputs() -> None:
                         raise InputPropertyError(
                             path,
                             f"{component_name}: {path} must be a number known before the "
-                            "deployment (a literal or stack config), not another resource's "
-                            "output",
+                            "deployment (a literal or plain stack config), not another "
+                            "resource's output or a secret",
                         )
                     held[name] = value
             # The host would call int() on the outputs: give it a stand-in, then the output.
@@ -168,6 +167,16 @@ def _convert_integer_inputs() -> None:
                 mapped[python_name] = held[name].apply(_integral)
             elif python_name in mapped:
                 mapped[python_name] = _integral(mapped[python_name])
+        for name, prop in properties.items():
+            python_name = mapping[name]
+            items = prop.items or prop.additional_properties
+            value = mapped.get(python_name)
+            if items is None or items.type != PropertyType.INTEGER:
+                continue
+            if isinstance(value, list):
+                mapped[python_name] = [_integral(item) for item in value]
+            elif isinstance(value, dict):
+                mapped[python_name] = {key: _integral(item) for key, item in value.items()}
         return mapped
 
     map_input_properties.converts_integers = True  # type: ignore[attr-defined]

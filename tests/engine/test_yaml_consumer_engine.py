@@ -174,6 +174,6 @@ def test_another_resources_output_where_a_number_must_be_known_is_refused(
         manifest.write_text(committed)
     assert preview.returncode != 0
     assert (
-        "issuer.depth must be a number known before the deployment (a literal or stack "
-        "config), not another resource's output"
+        "issuer.depth must be a number known before the deployment (a literal or plain stack "
+        "config), not another resource's output or a secret"
     ) in preview.stdout + preview.stderr

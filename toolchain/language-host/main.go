@@ -294,10 +294,12 @@ func (h *host) RunPlugin(
 	return closer.Close()
 }
 
-// InstallDependencies prepares a program or plugin directory: it creates the
-// virtualenv named by the `virtualenv` runtime option when it is missing, then
-// installs requirements.txt from the directory when there is one. Without a
-// virtualenv option and without requirements.txt there is nothing to do.
+// InstallDependencies prepares a program or plugin directory. With pip (the
+// default toolchain) it creates the virtualenv named by the `virtualenv`
+// runtime option when it is missing, then installs the directory's
+// requirements.txt into it, if there is one; without a `virtualenv` option it
+// refuses to install into the interpreter's own site-packages. With
+// `toolchain: uv` or `poetry`, that tool installs the project.
 func (h *host) InstallDependencies(
 	req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer,
 ) error {
@@ -316,11 +318,26 @@ func (h *host) InstallDependencies(
 	if err != nil {
 		return err
 	}
+	switch strings.ToLower(optString(info, "toolchain")) {
+	case "uv", "poetry":
+		if err := tc.InstallDependencies(ctx, directory, false, true, stdout, stderr); err != nil {
+			return err
+		}
+		return closer.Close()
+	}
+	requirements := filepath.Join(directory, "requirements.txt")
+	if _, err := os.Stat(requirements); err != nil {
+		return closer.Close() // nothing to install
+	}
 	venv, err := tc.VirtualEnvPath(ctx)
 	if err != nil {
 		return err
 	}
-	if venv != "" && !toolchain.IsVirtualEnv(venv) {
+	if venv == "" {
+		return fmt.Errorf("%s: set the `virtualenv` runtime option to install %s into a "+
+			"virtualenv of its own", directory, requirements)
+	}
+	if !toolchain.IsVirtualEnv(venv) {
 		fmt.Fprintf(stdout, "Creating virtual environment at %s\n", venv)
 		cmd, err := toolchain.Command(ctx, "-m", "venv", venv)
 		if err != nil {
@@ -331,18 +348,15 @@ func (h *host) InstallDependencies(
 			return fmt.Errorf("creating virtual environment at %s: %w", venv, err)
 		}
 	}
-	requirements := filepath.Join(directory, "requirements.txt")
-	if _, err := os.Stat(requirements); err == nil {
-		fmt.Fprintf(stdout, "Installing %s\n", requirements)
-		cmd, err := tc.ModuleCommand(ctx, "pip", "install", "-r", requirements)
-		if err != nil {
-			return err
-		}
-		cmd.Dir = directory
-		cmd.Stdout, cmd.Stderr = stdout, stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("installing %s: %w", requirements, err)
-		}
+	fmt.Fprintf(stdout, "Installing %s\n", requirements)
+	cmd, err := tc.ModuleCommand(ctx, "pip", "install", "-r", requirements)
+	if err != nil {
+		return err
+	}
+	cmd.Dir = directory
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("installing %s: %w", requirements, err)
 	}
 	return closer.Close()
 }

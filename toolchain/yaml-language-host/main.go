@@ -32,6 +32,9 @@ func (host) Link(_ context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.Link
 	for _, dependency := range req.GetPackages() {
 		names = append(names, dependency.GetPackage().GetName())
 	}
+	if len(names) == 0 {
+		return &pulumirpc.LinkResponse{}, nil
+	}
 	return &pulumirpc.LinkResponse{ImportInstructions: fmt.Sprintf(
 		"Declare the resources of %s by their type tokens, e.g. %s:index:<Resource>.",
 		strings.Join(names, ", "), names[0])}, nil
