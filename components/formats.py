@@ -6,6 +6,7 @@ to be read as "must be <phrase>".
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 import urllib.parse
@@ -31,6 +32,17 @@ def object_name(value: str) -> str:
     every run of other characters than letters, digits, `.` and `-` as one `-`
     (`serverTls` gives `servertls`, `system:viewer` gives `system-viewer`)."""
     return re.sub(r"[^a-z0-9.-]+", "-", value.lower()).strip("-.") or "x"
+
+
+def object_name_prefix(value: str) -> str:
+    """A resource name from which Pulumi generates a Kubernetes object's name: `value` when it
+    suits Kubernetes already, else `object_name(value)` and a short digest of `value`, so
+    that names differing only in what Kubernetes refuses (`serverTls`, `server_tls`) stay
+    apart."""
+    name = object_name(value)
+    if name == value:
+        return value
+    return f"{name}-{hashlib.sha256(value.encode()).hexdigest()[:6]}"
 
 
 def dns_label(value: str) -> str | None:

@@ -291,7 +291,7 @@ def _ca_config_map(
     (components.kubernetes.secrets): a replacement exists before the old one goes. Returns
     that name."""
     config_map = k8s.core.v1.ConfigMap(
-        formats.object_name(name),
+        formats.object_name_prefix(name),
         metadata=k8s.meta.v1.ObjectMetaArgs(namespace=namespace, labels=LABELS),
         data={"ca.crt": bundle},
         opts=opts,

@@ -69,7 +69,7 @@ class _CheckedSecret(pulumi.ComponentResource):
     def _write(self, name: str, secret_type: str, string_data: pulumi.Input[Any]) -> None:
         # Pulumi generates the object's name from this one: it must suit Kubernetes.
         secret = k8s.core.v1.Secret(
-            f"{formats.object_name(name)}-secret",
+            f"{formats.object_name_prefix(name)}-secret",
             metadata=k8s.meta.v1.ObjectMetaArgs(namespace=self._namespace, labels=LABELS),
             type=secret_type,
             string_data=string_data,
