@@ -89,3 +89,51 @@ def load_authority(certificate_pem: str, private_key_pem: str) -> Authority:
     key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
     return Authority(x509.load_pem_x509_certificate(certificate_pem.encode()), key)
+
+
+def signed_certificate(
+    common_name: str,
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    *,
+    issuer: Authority | None = None,
+    ca: bool = True,
+    crl_sign: bool = True,
+    days: int = 365,
+    key_identifier: bool = True,
+) -> x509.Certificate:
+    """A certificate of `key` for `common_name`, signed by `issuer` (self-signed without
+    one): a CA, or a leaf with `ca=False`; `crl_sign=False` leaves cRLSign out of a CA's
+    keyUsage, `key_identifier=False` its subject key identifier."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.certificate.subject if issuer else name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=2))
+        .not_valid_after(now + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=not ca,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca and crl_sign,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
+    if key_identifier:
+        identifier = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+        builder = builder.add_extension(identifier, critical=False)
+    if issuer is not None:
+        authority = x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key())
+        builder = builder.add_extension(authority, critical=False)
+    return builder.sign(issuer.key if issuer else key, hashes.SHA256())

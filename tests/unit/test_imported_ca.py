@@ -10,63 +10,17 @@ from typing import Any
 import pulumi
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
 
 from components.pki import CertificateAuthority
 from components.settings import parse_settings
 from tests.mock_runtime import MockRuntime
-from tests.pki_material import Authority, make_authority
+from tests.pki_material import make_authority, signed_certificate
 from tests.stack_configs import dev_config
 from tests.x509_assertions import openssl_verify
 
 SECRET_KEYS = {"pki", "kubernetesApi"}
-
-
-def _certificate(
-    common_name: str,
-    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
-    *,
-    issuer: Authority | None = None,
-    ca: bool = True,
-    crl_sign: bool = True,
-    days: int = 365,
-    key_identifier: bool = True,
-) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer.certificate.subject if issuer else name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=2))
-        .not_valid_after(now + timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=not ca,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=ca,
-                crl_sign=ca and crl_sign,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-    )
-    if key_identifier:
-        identifier = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-        builder = builder.add_extension(identifier, critical=False)
-    if issuer is not None:
-        authority = x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key())
-        builder = builder.add_extension(authority, critical=False)
-    return builder.sign(issuer.key if issuer else key, hashes.SHA256())
 
 
 def _pem(certificate: x509.Certificate) -> str:
@@ -113,7 +67,7 @@ def test_an_imported_ca_reads_with_its_remaining_lifetime() -> None:
 
 def test_leaves_outlasting_an_imported_ca_are_warned_of_not_refused() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    config = _with_client_ca(_pem(_certificate("Clients", key, days=100)), _key_pem(key))
+    config = _with_client_ca(_pem(signed_certificate("Clients", key, days=100)), _key_pem(key))
     settings = parse_settings(config, SECRET_KEYS)  # the reporting client lives 90 days
     warnings = settings.expiry_warnings(datetime.now(UTC))
     assert [w.split(":", 1)[0] for w in warnings] == ["pki.clients[0].validityDays"]
@@ -131,11 +85,11 @@ def test_every_bad_import_is_reported_in_one_message() -> None:
     config = dev_config()
     # Not a CA, for the server CA; a key that is not the certificate's, for the client CA.
     config["pki"]["serverCa"] = {
-        "certificate": _pem(_certificate("Leaf", key, ca=False)),
+        "certificate": _pem(signed_certificate("Leaf", key, ca=False)),
         "privateKey": _key_pem(key),
     }
     config["pki"]["clientCa"] = {
-        "certificate": _pem(_certificate("Clients", key)),
+        "certificate": _pem(signed_certificate("Clients", key)),
         "privateKey": _key_pem(other),
         "commonName": "Clients",
     }
@@ -182,18 +136,18 @@ def test_what_an_imported_ca_must_be(
 ) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     certificates = {
-        None: lambda: _pem(_certificate("Clients", key)),
+        None: lambda: _pem(signed_certificate("Clients", key)),
         "not a certificate": lambda: "ca.crt",
-        "no crl sign": lambda: _pem(_certificate("Clients", key, crl_sign=False)),
-        "expired": lambda: _pem(_certificate("Clients", key, days=-1)),
-        "no key identifier": lambda: _pem(_certificate("Clients", key, key_identifier=False)),
+        "no crl sign": lambda: _pem(signed_certificate("Clients", key, crl_sign=False)),
+        "expired": lambda: _pem(signed_certificate("Clients", key, days=-1)),
+        "no key identifier": lambda: _pem(signed_certificate("Clients", key, key_identifier=False)),
         "intermediate alone": lambda: _pem(
-            _certificate("Intermediate", key, issuer=make_authority("Root"))
+            signed_certificate("Intermediate", key, issuer=make_authority("Root"))
         ),
     }
     small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     if certificate == "rsa 1024":
-        certificate_pem, key_pem = _pem(_certificate("Clients", small)), _key_pem(small)
+        certificate_pem, key_pem = _pem(signed_certificate("Clients", small)), _key_pem(small)
     else:
         certificate_pem = certificates[certificate]()
         key_pem = {
@@ -209,7 +163,7 @@ def test_what_an_imported_ca_must_be(
 def test_a_chain_up_to_the_root_imports_an_intermediate() -> None:
     root = make_authority("Corporate Root")
     key = ec.generate_private_key(ec.SECP256R1())
-    intermediate = _certificate("Payments Clients", key, issuer=root)
+    intermediate = signed_certificate("Payments Clients", key, issuer=root)
     settings = parse_settings(
         _with_client_ca(_pem(intermediate) + root.certificate_pem, _key_pem(key)), SECRET_KEYS
     )
@@ -220,7 +174,7 @@ def test_a_chain_up_to_the_root_imports_an_intermediate() -> None:
 def test_an_imported_ca_signs_leaves_that_verify_to_it() -> None:
     root = make_authority("Corporate Root")
     key = ec.generate_private_key(ec.SECP256R1())
-    intermediate = _certificate("Payments Clients", key, issuer=root)
+    intermediate = signed_certificate("Payments Clients", key, issuer=root)
     config = _with_client_ca(_pem(intermediate) + root.certificate_pem, _key_pem(key))
     runtime = MockRuntime()
     try:

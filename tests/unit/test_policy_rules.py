@@ -12,10 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 from mtls_policy import rules
@@ -31,7 +28,7 @@ from mtls_policy.values import (
 )
 
 from components.pki.crl import build_crl
-from tests.pki_material import Authority, make_authority
+from tests.pki_material import Authority, make_authority, signed_certificate
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 AUTHORITY = make_authority("Payments Client Root CA")
@@ -58,36 +55,6 @@ def crl_of(
         this_update=this_update or next_update - timedelta(days=14),
         next_update=next_update,
     )
-
-
-def without_crl_sign(common_name: str) -> Authority:
-    """A CA whose keyUsage lacks cRLSign."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    usage = x509.KeyUsage(
-        digital_signature=False,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(NOW - timedelta(days=1))
-        .not_valid_after(NOW + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(usage, critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return Authority(certificate, key)
 
 
 def resource(resource_type: str, props: Mapping[str, Any], **provider: Any) -> rules.Resource:
@@ -413,7 +380,8 @@ def test_a_crl_not_yet_valid_fails() -> None:
 
 
 def test_a_ca_that_may_not_sign_crls_fails() -> None:
-    authority = without_crl_sign("Payments Signing-Only CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    authority = Authority(signed_certificate("Payments Signing-Only CA", key, crl_sign=False), key)
     secret = crl_secret(authority.certificate_pem, crl_of(authority))
     found = rules.client_ca_crl(secret, {}, now=NOW)
     assert len(found) == 1 and "may not sign CRLs (keyUsage lacks cRLSign)" in found[0]
