@@ -31,7 +31,7 @@ def object_name(value: str) -> str:
     """`value` as a Kubernetes object name (or the start of a generated one): lower case,
     every run of other characters than letters, digits, `.` and `-` as one `-`
     (`serverTls` gives `servertls`, `system:viewer` gives `system-viewer`)."""
-    return re.sub(r"[^a-z0-9.-]+", "-", value.lower()).strip("-.") or "x"
+    return re.sub(r"[^a-z0-9.-]+", "-", value.lower()).strip("-") or "x"
 
 
 def object_name_prefix(value: str) -> str:
@@ -39,7 +39,8 @@ def object_name_prefix(value: str) -> str:
     suits Kubernetes already, else `object_name(value)` and a short digest of `value`, so
     that names differing only in what Kubernetes refuses (`serverTls`, `server_tls`) stay
     apart."""
-    name = object_name(value)
+    # A generated name must also begin and end with a letter or digit.
+    name = object_name(value).strip(".-") or "x"
     if name == value:
         return value
     return f"{name}-{hashlib.sha256(value.encode()).hexdigest()[:6]}"
