@@ -91,14 +91,14 @@ def _evaluate_class(cls: type, seen: set[type]) -> None:
     """Replace the string annotations of `cls`, and of the classes its hints name, by the
     types they denote (their own keys only, so that the host's walk of the MRO still sees
     each attribute where it is declared)."""
-    if cls in seen or not cls.__module__.startswith(_OWN_MODULES):
+    if cls in seen or not _own(cls):
         return
     seen.add(cls)
     if cls.__doc__:
         cls.__doc__ = inspect.cleandoc(cls.__doc__)
     for klass in cls.__mro__:
         own = inspect.get_annotations(klass)
-        if not own or not klass.__module__.startswith(_OWN_MODULES):
+        if not own or not _own(klass):
             continue
         klass.__annotations__ = _evaluated(own, klass)
         for hint in klass.__annotations__.values():
@@ -161,22 +161,19 @@ def _convert_integer_inputs() -> None:
         mapped: dict[str, Any] = original(
             self, inputs, properties, mapping, component_name, property_path
         )
-        for name in integers:
-            python_name = mapping[name]
-            if name in held:
-                mapped[python_name] = held[name].apply(_integral)
-            elif python_name in mapped:
-                mapped[python_name] = _integral(mapped[python_name])
         for name, prop in properties.items():
             python_name = mapping[name]
             items = prop.items or prop.additional_properties
             value = mapped.get(python_name)
-            if items is None or items.type != PropertyType.INTEGER:
-                continue
-            if isinstance(value, list):
-                mapped[python_name] = [_integral(item) for item in value]
-            elif isinstance(value, dict):
-                mapped[python_name] = {key: _integral(item) for key, item in value.items()}
+            if name in held:
+                mapped[python_name] = held[name].apply(_integral)
+            elif prop.type == PropertyType.INTEGER and python_name in mapped:
+                mapped[python_name] = _integral(value)
+            elif items is not None and items.type == PropertyType.INTEGER:
+                if isinstance(value, list):
+                    mapped[python_name] = [_integral(item) for item in value]
+                elif isinstance(value, dict):
+                    mapped[python_name] = {key: _integral(item) for key, item in value.items()}
         return mapped
 
     map_input_properties.converts_integers = True  # type: ignore[attr-defined]

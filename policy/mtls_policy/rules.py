@@ -36,6 +36,8 @@ INGRESSES = (
 STACK = "pulumi:pulumi:Stack"
 
 DEFAULT_MINIMUM_RSA_BITS = 2048
+# pulumi-tls's RSA key size when rsaBits is not set.
+DEFAULT_RSA_BITS = 2048
 STRONG_CURVES = ("P256", "P384", "P521")
 # pulumi-tls's curve when ecdsaCurve is not set, as in terraform-provider-tls.
 DEFAULT_CURVE = "P224"
@@ -84,15 +86,16 @@ def key_strength(resource: Resource, config: Mapping[str, Any]) -> list[str]:
     algorithm = known(resource.props, "algorithm")
     if algorithm == "RSA":
         minimum = int(config.get("minimumRsaBits", DEFAULT_MINIMUM_RSA_BITS))
-        bits = int(known(resource.props, "rsaBits") or 2048)
+        bits = int(known(resource.props, "rsaBits") or DEFAULT_RSA_BITS)
         if bits < minimum:
             return [
                 f"key {resource.name}: RSA of {bits} bits; at least {minimum} bits are required"
             ]
     elif algorithm == "ECDSA":
-        curve = known(resource.props, "ecdsaCurve") or DEFAULT_CURVE
+        chosen = known(resource.props, "ecdsaCurve")
+        curve = chosen or DEFAULT_CURVE
         if curve not in STRONG_CURVES:
-            unset = "" if known(resource.props, "ecdsaCurve") else " (ecdsaCurve is not set)"
+            unset = "" if chosen else " (ecdsaCurve is not set)"
             allowed = ", ".join(STRONG_CURVES)
             return [f"key {resource.name}: ECDSA on {curve}{unset}; use one of {allowed}"]
     elif algorithm != "ED25519":
@@ -343,18 +346,13 @@ def no_private_key_in_config_map(resource: Resource, config: Mapping[str, Any]) 
     """No ConfigMap entry holds a private key."""
     if resource.resource_type not in CONFIG_MAPS:
         return []
-    found = []
-    for key, value in (known(resource.props, "data") or {}).items():
-        if isinstance(value, str) and holds_private_key(value):
-            found.append(f"data.{key}")
-    for key, value in (known(resource.props, "binaryData") or {}).items():
-        if isinstance(value, str):
-            try:
-                plain = base64.b64decode(value, validate=True).decode("latin-1")
-            except (binascii.Error, ValueError):  # ValueError: not ASCII
-                plain = ""
-            if holds_private_key(plain) or holds_private_key(value):
-                found.append(f"binaryData.{key}")
+    # binaryData is base64, which holds_private_key decodes like any base64 text.
+    found = [
+        f"{field}.{key}"
+        for field in ("data", "binaryData")
+        for key, value in (known(resource.props, field) or {}).items()
+        if isinstance(value, str) and holds_private_key(value)
+    ]
     return [
         f"ConfigMap {resource.name}: {entry} holds a private key: ConfigMaps are readable "
         "by whoever may read the namespace's configuration and are not encrypted at rest; "
