@@ -108,6 +108,21 @@ def virtualenv(directory: Path, *requirements: str) -> Path:
     return directory
 
 
+def python_in(
+    venv: Path, code: str, environment: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -c code` with the interpreter of `venv`, run in that folder, so that only what
+    the virtualenv installed (and `environment`'s PYTHONPATH) can be imported."""
+    return subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code],
+        cwd=venv,
+        env=None if environment is None else dict(environment),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="session")
 def policy_virtualenv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A virtualenv with the policy pack's requirements (policy/requirements.txt)."""

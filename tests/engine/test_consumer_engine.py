@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from tests.engine.conftest import Engine, new_engine, virtualenv
+from tests.engine.conftest import Engine, new_engine, python_in, virtualenv
 from tests.mock_runtime import PROJECT_DIR
 
 
@@ -39,15 +39,7 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 
 def _python(engine: Engine, code: str) -> subprocess.CompletedProcess[str]:
-    venv_python = engine.program.parent / "venv" / "bin" / "python"
-    return subprocess.run(
-        [str(venv_python), "-c", code],
-        cwd=engine.program.parent,
-        env=engine.environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return python_in(engine.program.parent / "venv", code, engine.environment)
 
 
 def test_the_package_installs_as_mtls_ingress_only(consumer: Engine) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import yaml
 from localkube.cluster import LocalCluster
 from localkube.objects import install_backend
 from tests.conformance.site import serve
-from tests.engine.conftest import Engine, new_engine
+from tests.engine.conftest import Engine, new_engine, python_in
 from tests.engine.live import served
 from tests.mock_runtime import PROJECT_DIR
 from tests.pki_material import issue_client, make_authority
@@ -72,16 +71,11 @@ def yaml_stack(checkout: Path, cluster: LocalCluster) -> Iterator[Engine]:
 def test_package_add_creates_the_provider_and_records_it(yaml_stack: Engine) -> None:
     manifest = yaml.safe_load((yaml_stack.program / "Pulumi.yaml").read_text())
     assert manifest["packages"] == MANIFEST["packages"] == {"mtls": "../../provider"}
-    python = yaml_stack.program.parent.parent / "provider" / "venv" / "bin" / "python"
+    venv = yaml_stack.program.parent.parent / "provider" / "venv"
     found = "import mtls_ingress.provider, importlib.util as u; print(u.find_spec('components'))"
-    assert _run(python, found) == "None"
-
-
-def _run(python: Path, code: str) -> str:
-    completed = subprocess.run(
-        [str(python), "-c", code], capture_output=True, text=True, check=True, cwd="/"
-    )
-    return completed.stdout.strip()
+    completed = python_in(venv, found, yaml_stack.environment)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "None"
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +123,7 @@ def test_the_schema_names_every_component_with_typed_described_properties(
         "privateKeyPem",
         "trustBundlePem",
     ]
-    assert issuer["properties"]["depth"] == {**issuer["properties"]["depth"], "plain": True}
+    assert issuer["properties"]["depth"]["plain"] is True
 
 
 def test_the_yaml_stack_previews_deploys_and_previews_clean(yaml_stack: Engine) -> None:
