@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pulumi
 
@@ -36,9 +37,23 @@ def stack_config() -> tuple[dict[str, object], set[str]]:
     return document, secrets
 
 
+def secrets_updated_in_place() -> bool:
+    """Whether the default Kubernetes provider updates Secrets in place (`enableSecretMutable`,
+    from the stack config or pulumi-kubernetes' environment variable)."""
+    configured = pulumi.Config("kubernetes").get_bool("enableSecretMutable")
+    if configured is not None:
+        return configured
+    return os.environ.get("PULUMI_K8S_ENABLE_SECRET_MUTABLE", "").lower() == "true"
+
+
 def ingress_stack(document: dict[str, object], secret_keys: set[str]) -> MtlsIngressStack:
     """The stack that holds the CAs, the CRL and the objects that enforce mutual TLS."""
-    stack = MtlsIngressStack("mtls-ingress", document, secret_keys=secret_keys)  # type: ignore[arg-type]
+    stack = MtlsIngressStack(
+        "mtls-ingress",
+        document,  # type: ignore[arg-type]
+        secret_keys=secret_keys,
+        secrets_updated_in_place=secrets_updated_in_place(),
+    )
     pulumi.export("ingressUrl", stack.ingress_url)
     pulumi.export("secretNames", stack.secret_names)
     pulumi.export("serverCaCertificate", stack.server_ca_certificate_pem)

@@ -119,7 +119,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
     kubernetes_api: KubernetesApiAccess | None
     """Kubernetes API users: certificates, kubeconfigs and bindings (with `kubernetesApi`)."""
     secret_names: pulumi.Output[dict[str, str]]
-    """The generated names of the stack's Secrets, by role (`serverTls`, `clientCa`,
+    """The names of the stack's Secrets, by role (`serverTls`, `clientCa`,
     `backendTls`, `upstreamTls`; those the backend mode declares)."""
 
     def __init__(
@@ -129,11 +129,15 @@ class MtlsIngressStack(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         secret_keys: Collection[str] | None = None,
+        secrets_updated_in_place: bool = False,
     ) -> None:
         """Validates `args` and declares the stack.
 
         `secret_keys` names the keys of `args` that the stack config holds as secrets; given
         (the program passes them), a private key in any other key is a configuration error.
+        `secrets_updated_in_place` says that the Kubernetes provider updates Secrets in place
+        (its `enableSecretMutable` option): the Secrets then keep their names for life (see
+        components.kubernetes.secrets).
         """
         settings = parse_settings(args, secret_keys)
         super().__init__("mtls:index:MtlsIngressStack", name, {}, opts)
@@ -223,6 +227,7 @@ class MtlsIngressStack(pulumi.ComponentResource):
                 client_verify_depth=client_side.depth,
             ),
             child,
+            secrets_updated_in_place=secrets_updated_in_place,
         )
         self.ingress_url = f"https://{settings.host}{settings.ingress.paths[0]}"
         issued = ClientOutputs(

@@ -10,7 +10,8 @@
   as ca.crt and its CRLs as ca.crl, for the backend to verify clients); the Ingress carries
   ssl-passthrough alone.
 
-Secret names are generated (see components.kubernetes.secrets) and exported by the stack.
+Secret names end in a digest that is the same on every run (see components.kubernetes.secrets);
+the stack exports them.
 """
 
 from __future__ import annotations
@@ -74,9 +75,15 @@ class StackObjects:
 
 
 def declare_objects(
-    name: str, settings: StackSettings, pki: StackPki, opts: pulumi.ResourceOptions
+    name: str,
+    settings: StackSettings,
+    pki: StackPki,
+    opts: pulumi.ResourceOptions,
+    *,
+    secrets_updated_in_place: bool = False,
 ) -> StackObjects:
     """Declares the controller settings, the Secrets and the Ingress for `settings`."""
+    in_place = secrets_updated_in_place
     ingress = settings.ingress
     backend = ingress.backend
     namespace = settings.namespace
@@ -110,6 +117,7 @@ def declare_objects(
             f"{name}-backend-tls",
             {
                 "namespace": namespace,
+                "updated_in_place": in_place,
                 "certificate_chain_pem": pki.server_certificate.chain_pem,
                 "private_key_pem": pki.server_certificate.private_key_pem,
                 "trust_bundle_pem": pki.server_ca.trust_bundle_pem,
@@ -128,6 +136,7 @@ def declare_objects(
         f"{name}-server-tls",
         {
             "namespace": namespace,
+            "updated_in_place": in_place,
             "certificate_chain_pem": pki.server_certificate.chain_pem,
             "private_key_pem": pki.server_certificate.private_key_pem,
             "trust_bundle_pem": pki.server_ca.trust_bundle_pem,
@@ -139,6 +148,7 @@ def declare_objects(
         f"{name}-client-ca-bundle",
         {
             "namespace": namespace,
+            "updated_in_place": in_place,
             "ca_bundle_pem": pki.client_trust,
             "crl_pem": pki.client_crl_pem,
         },
@@ -189,6 +199,7 @@ def declare_objects(
             f"{name}-backend-tls",
             {
                 "namespace": namespace,
+                "updated_in_place": in_place,
                 "certificate_chain_pem": backend_certificate.chain_pem,
                 "private_key_pem": backend_certificate.private_key_pem,
                 "trust_bundle_pem": server_ca.trust_bundle_pem,
@@ -204,6 +215,7 @@ def declare_objects(
                 f"{name}-upstream-tls",
                 {
                     "namespace": namespace,
+                    "updated_in_place": in_place,
                     "certificate_chain_pem": upstream_client_certificate.chain_pem,
                     "private_key_pem": upstream_client_certificate.private_key_pem,
                     "trust_bundle_pem": server_ca.trust_bundle_pem,
@@ -217,6 +229,7 @@ def declare_objects(
                 f"{name}-upstream-tls",
                 {
                     "namespace": namespace,
+                    "updated_in_place": in_place,
                     "ca_bundle_pem": server_ca.trust_bundle_pem,
                 },
                 opts,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.kubernetes.ownership import OWNED
 from tests.tls_emulator import Registration, TlsEmulator
 
 SECRET = "kubernetes:core/v1:Secret"
@@ -43,3 +44,10 @@ def name_of(secret: dict[str, Any]) -> str:
 def the_ingress(emulator: TlsEmulator) -> dict[str, Any]:
     (ingress,) = emulator.of_type(INGRESS)
     return manifest(ingress)
+
+
+def ingress_annotations(ingress: dict[str, Any]) -> dict[str, str]:
+    """The Ingress's annotations that configure ingress-nginx, without the ownership annotation
+    that every object of the stack carries (components.kubernetes.ownership)."""
+    annotations: dict[str, str] = ingress["metadata"]["annotations"]
+    return {key: value for key, value in annotations.items() if key not in OWNED}

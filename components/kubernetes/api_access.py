@@ -22,7 +22,7 @@ from .. import formats
 from ..outputs import by_name
 from ..pki import ClientCertificate, Issuer
 from ..validation import Problems
-from .secrets import LABELS
+from .ownership import owned_metadata, owner_identity, stable_name
 
 RBAC_API_GROUP = "rbac.authorization.k8s.io"
 
@@ -124,10 +124,11 @@ class KubernetesApiAccess(pulumi.ComponentResource):
                 if user.get("revoked", False)
             }
         )
+        owner = owner_identity("mtls:index:KubernetesApiAccess", name)
         self.cluster_role_bindings = [
             k8s.rbac.v1.ClusterRoleBinding(
-                f"{name}-{formats.object_name(user['name'])}-{formats.object_name(role)}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(labels=LABELS),
+                binding,
+                metadata=owned_metadata(name=stable_name(owner, binding)),
                 role_ref=k8s.rbac.v1.RoleRefArgs(
                     api_group=RBAC_API_GROUP, kind="ClusterRole", name=role
                 ),
@@ -140,6 +141,9 @@ class KubernetesApiAccess(pulumi.ComponentResource):
             )
             for user in active
             for role in user.get("cluster_roles", ())
+            for binding in [
+                f"{name}-{formats.object_name(user['name'])}-{formats.object_name(role)}"
+            ]
         ]
         self.register_outputs(
             {"kubeconfigs": self.kubeconfigs, "revoked_serials": self.revoked_serials}

@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 from .. import formats
 from ..validation import Problems
 from .annotations import VERIFY_CLIENT_VALUES
-from .secrets import LABELS, generated_name
+from .ownership import content_name, owned_metadata, owner_identity
 
 GATEWAY_API = "gateway.networking.k8s.io"
 LISTENER = "https"
@@ -101,6 +101,7 @@ class MtlsGateway(pulumi.ComponentResource):
         _validate(name, args)
         super().__init__("mtls:index:MtlsGateway", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
+        owner = owner_identity("mtls:index:MtlsGateway", name)
         namespace = args["namespace"]
         gateway_namespace = args.get("gateway_namespace") or namespace
         elsewhere = gateway_namespace != namespace
@@ -115,7 +116,7 @@ class MtlsGateway(pulumi.ComponentResource):
         client_ca_name: pulumi.Output[str] | None = None
         if ca_bundle is not None:
             mode = args.get("verify_client", "on")
-            client_ca_name = _ca_config_map(f"{name}-client-ca", namespace, ca_bundle, child)
+            client_ca_name = _ca_config_map(owner, f"{name}-client-ca", namespace, ca_bundle, child)
             tls["frontend"] = {
                 "default": {
                     "validation": {
@@ -183,7 +184,7 @@ class MtlsGateway(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
         )
         if backend_tls:
-            _backend_tls_policy(name, args, backend_tls, child)
+            _backend_tls_policy(owner, name, args, backend_tls, child)
         envoy = args.get("envoy_gateway")
         if envoy is not None and client_ca_name is not None:
             _client_traffic_policy(name, args, gateway_namespace, client_ca_name, envoy, child)
@@ -224,12 +225,16 @@ def _route(
 
 
 def _backend_tls_policy(
-    name: str, args: MtlsGatewayArgs, backend_tls: BackendTlsArgs, opts: pulumi.ResourceOptions
+    owner: str,
+    name: str,
+    args: MtlsGatewayArgs,
+    backend_tls: BackendTlsArgs,
+    opts: pulumi.ResourceOptions,
 ) -> None:
     """Verified TLS from the Gateway to the backend Service, against a ConfigMap's CAs."""
     namespace = args["namespace"]
     backend_ca_name = _ca_config_map(
-        f"{name}-backend-ca", namespace, backend_tls["ca_bundle_pem"], opts
+        owner, f"{name}-backend-ca", namespace, backend_tls["ca_bundle_pem"], opts
     )
     k8s.apiextensions.CustomResource(
         f"{name}-backend-tls",
@@ -285,22 +290,28 @@ def _client_traffic_policy(
 
 
 def _ca_config_map(
-    name: str, namespace: str, bundle: pulumi.Input[str], opts: pulumi.ResourceOptions
+    owner: str,
+    name: str,
+    namespace: str,
+    bundle: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
 ) -> pulumi.Output[str]:
-    """`ca.crt` in a ConfigMap of a generated name, for the same reason as the Secrets
-    (components.kubernetes.secrets): a replacement exists before the old one goes. Returns
-    that name."""
+    """`ca.crt` in a ConfigMap named after its contents, for the same reason as the Secrets
+    (components.kubernetes.secrets): pulumi-kubernetes replaces a ConfigMap whose data changes,
+    and the replacement exists before the old one goes. Returns that name."""
+    data = {"ca.crt": bundle}
+    role = formats.object_name_prefix(name)
     config_map = k8s.core.v1.ConfigMap(
-        formats.object_name_prefix(name),
-        metadata=k8s.meta.v1.ObjectMetaArgs(namespace=namespace, labels=LABELS),
-        data={"ca.crt": bundle},
+        role,
+        metadata=owned_metadata(name=content_name(owner, role, data), namespace=namespace),
+        data=data,
         opts=opts,
     )
-    return generated_name(config_map)
+    return config_map.metadata.apply(lambda metadata: str(metadata.name))
 
 
-def _metadata(name: str, namespace: str) -> k8s.meta.v1.ObjectMetaArgs:
-    return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=LABELS)
+def _metadata(name: str, namespace: str) -> dict[str, Any]:
+    return owned_metadata(name=name, namespace=namespace)
 
 
 def _validate(name: str, args: MtlsGatewayArgs) -> None:

@@ -18,7 +18,7 @@ from .annotations import (
     passthrough_annotations,
     upstream_tls_annotations,
 )
-from .secrets import LABELS
+from .ownership import owned_metadata
 
 PASSTHROUGH_FLAG_WARNING = (
     "ssl-passthrough only works when the ingress-nginx controller runs with the command-line "
@@ -112,11 +112,8 @@ class MtlsIngress(pulumi.ComponentResource):
         tls_secret_name = args.get("tls_secret_name")
         k8s.networking.v1.Ingress(
             f"{name}-ingress",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["ingress_name"],
-                namespace=args["namespace"],
-                labels=LABELS,
-                annotations=annotations,
+            metadata=owned_metadata(
+                name=args["ingress_name"], namespace=args["namespace"], annotations=annotations
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=args.get("class_name", "nginx"),

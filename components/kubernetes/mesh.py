@@ -17,8 +17,8 @@ import pulumi_kubernetes as k8s
 
 from .. import formats
 from ..validation import Problems
+from .ownership import owned_metadata
 from .preflight import check_plugin_ca
-from .secrets import LABELS
 
 # istiod looks for exactly this Secret (pilot/pkg/bootstrap/istio_ca.go, LocalCertDir/cacerts).
 PLUGIN_CA_SECRET = "cacerts"
@@ -89,9 +89,7 @@ class IstioMesh(pulumi.ComponentResource):
         # Secrets, istiod would miss it only while it restarts, and it reads it only then.
         k8s.core.v1.Secret(
             f"{name}-cacerts",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=PLUGIN_CA_SECRET, namespace=istio_namespace, labels=LABELS
-            ),
+            metadata=owned_metadata(name=PLUGIN_CA_SECRET, namespace=istio_namespace),
             type="Opaque",
             string_data=pulumi.Output.secret(cast("pulumi.Input[Any]", data)),
             opts=child,
@@ -103,9 +101,7 @@ class IstioMesh(pulumi.ComponentResource):
                 f"{name}-{namespace}-strict",
                 api_version="security.istio.io/v1",
                 kind="PeerAuthentication",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name="default", namespace=namespace, labels=LABELS
-                ),
+                metadata=owned_metadata(name="default", namespace=namespace),
                 spec={"mtls": {"mode": "STRICT"}},
                 opts=child,
             )
@@ -126,7 +122,7 @@ class IstioMesh(pulumi.ComponentResource):
                 f"{name}-{namespace}-{rule}",
                 api_version="networking.istio.io/v1",
                 kind="DestinationRule",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=rule, namespace=namespace, labels=LABELS),
+                metadata=owned_metadata(name=rule, namespace=namespace),
                 spec={"host": host, "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}},
                 opts=child,
             )

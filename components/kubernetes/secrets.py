@@ -1,12 +1,18 @@
 """The Secrets ingress-nginx and backends read: TLS key pairs and client CA bundles.
 
-A Secret that a data plane reads must never be absent, not even during an update. Its name is
-therefore generated (`<component>-secret-<suffix>`) and read back by whatever references it.
-Where the Kubernetes provider updates Secrets in place (its `enableSecretMutable` option, set by
-this project's stacks), a change rewrites the Secret and the name stays. Where it does not,
-pulumi-kubernetes replaces a Secret whose data changes; a generated name lets it create the new
-Secret first, the Ingress switches to it, and only then is the old one deleted. A fixed name
-would force it to delete the old Secret before creating the new one.
+A Secret that a data plane reads must never be absent, not even during an update, and must never
+be left behind by an update that died half-way. Its name (`<component>-secret-<digest>`, read
+back by whatever references it) is therefore the same on every attempt of a run, and changes only
+when the Secret must be replaced (components.kubernetes.ownership):
+
+- where the Kubernetes provider updates Secrets in place (its `enableSecretMutable` option, set by
+  this project's stacks; `updated_in_place=True`), a change rewrites the Secret and the name
+  stays for the Secret's whole life;
+- where it does not (the provider's default), pulumi-kubernetes replaces a Secret whose data
+  changes; the name follows the public contents (certificates, CA bundle, CRLs), so the new
+  Secret is created first, the Ingress switches to it, and only then is the old one deleted. A
+  name that did not change would force the provider to delete the old Secret before creating
+  the new one.
 """
 
 from __future__ import annotations
@@ -19,9 +25,12 @@ import pulumi_kubernetes as k8s
 
 from .. import formats
 from ..validation import Problems
+from .ownership import LABELS, content_name, owned_metadata, owner_identity, stable_name
 from .preflight import check_ca_bundle, check_server_tls
 
-LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "mtls-ingress"}
+__all__ = ["LABELS", "CaSecret", "CaSecretArgs", "TlsSecret", "TlsSecretArgs"]
+
+PUBLIC_ENTRIES = ("tls.crt", "ca.crt", "ca.crl")
 
 
 class TlsSecretArgs(TypedDict):
@@ -42,14 +51,19 @@ class TlsSecretArgs(TypedDict):
     """`ca.crt`, for a backend that verifies its own clients."""
     crl_pem: NotRequired[pulumi.Input[str] | None]
     """`ca.crl`, the revocation lists for `ca.crt`."""
+    updated_in_place: NotRequired[bool]
+    """True when the Kubernetes provider updates Secrets in place (its `enableSecretMutable`
+    option): the Secret then keeps one name for its whole life. Otherwise (the default, right
+    for any provider) the name follows the Secret's public contents, so that a replacement is
+    created before the old Secret is deleted."""
 
 
 class _CheckedSecret(pulumi.ComponentResource):
     """A Secret whose data is checked on the resolved values before it is written."""
 
     secret_name: pulumi.Output[str]
-    """Generated name of the Secret (`<component>-secret-<suffix>`). It changes only when the
-    provider must replace the Secret, after the new one exists."""
+    """Name of the Secret (`<component>-secret-<digest>`), the same on every run. It changes
+    only when the provider must replace the Secret, after the new one exists."""
     namespaced_name: pulumi.Output[str]
     """`namespace/name`, as ingress-nginx annotations reference Secrets."""
 
@@ -58,24 +72,39 @@ class _CheckedSecret(pulumi.ComponentResource):
         token: str,
         name: str,
         namespace: str,
+        updated_in_place: bool,
         opts: pulumi.ResourceOptions | None,
     ) -> None:
         _validate_namespace(f"{token.rsplit(':', 1)[1]} {name!r}", namespace)
         super().__init__(token, name, {}, opts)
         self._namespace = namespace
+        self._updated_in_place = updated_in_place
+        self._identity = owner_identity(token, name)
         # How preflight messages name the Secret: its generated name is not known before.
         self._label = f"{namespace}/{name}"
 
-    def _write(self, name: str, secret_type: str, string_data: pulumi.Input[Any]) -> None:
-        # Pulumi generates the object's name from this one: it must suit Kubernetes.
+    def _write(
+        self,
+        name: str,
+        secret_type: str,
+        string_data: pulumi.Output[dict[str, str]],
+        public_data: pulumi.Output[dict[str, str]],
+    ) -> None:
+        """Writes the Secret; `public_data` is what of `string_data` may name it (never a key)."""
+        role = f"{formats.object_name_prefix(name)}-secret"
+        object_name = (
+            stable_name(self._identity, role)
+            if self._updated_in_place
+            else content_name(self._identity, role, public_data)
+        )
         secret = k8s.core.v1.Secret(
-            f"{formats.object_name_prefix(name)}-secret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=self._namespace, labels=LABELS),
+            role,
+            metadata=owned_metadata(name=object_name, namespace=self._namespace),
             type=secret_type,
             string_data=string_data,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.secret_name = generated_name(secret)
+        self.secret_name = secret.metadata.apply(lambda metadata: str(metadata.name))
         self.namespaced_name = pulumi.Output.concat(self._namespace, "/", self.secret_name)
         self.register_outputs(
             {"secret_name": self.secret_name, "namespaced_name": self.namespaced_name}
@@ -106,7 +135,13 @@ class TlsSecret(_CheckedSecret):
     def __init__(
         self, name: str, args: TlsSecretArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mtls:index:TlsSecret", name, args["namespace"], opts)
+        super().__init__(
+            "mtls:index:TlsSecret",
+            name,
+            args["namespace"],
+            args.get("updated_in_place", False),
+            opts,
+        )
         hosts = list(args["hosts"])
 
         def checked(values: list[str | None]) -> dict[str, str]:
@@ -134,7 +169,12 @@ class TlsSecret(_CheckedSecret):
         ).apply(checked)
         # Secret in state and in previews whatever the inputs' own secrecy: it holds tls.key.
         self._write(
-            name, "kubernetes.io/tls", pulumi.Output.secret(cast("pulumi.Input[Any]", string_data))
+            name,
+            "kubernetes.io/tls",
+            pulumi.Output.secret(cast("pulumi.Input[Any]", string_data)),
+            pulumi.Output.all(
+                args["certificate_chain_pem"], args.get("ca_bundle_pem"), args.get("crl_pem")
+            ).apply(lambda values: _public(dict(zip(PUBLIC_ENTRIES, values, strict=True)))),
         )
 
 
@@ -147,6 +187,8 @@ class CaSecretArgs(TypedDict):
     """`ca.crt`: the CA certificates that verify clients (during a rotation, old and new)."""
     crl_pem: NotRequired[pulumi.Input[str] | None]
     """`ca.crl`: one PEM revocation list per CA in the client chain, concatenated."""
+    updated_in_place: NotRequired[bool]
+    """As for `TlsSecret`: True when the provider updates Secrets in place."""
 
 
 class CaSecret(_CheckedSecret):
@@ -159,22 +201,24 @@ class CaSecret(_CheckedSecret):
     def __init__(
         self, name: str, args: CaSecretArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mtls:index:CaSecret", name, args["namespace"], opts)
+        super().__init__(
+            "mtls:index:CaSecret",
+            name,
+            args["namespace"],
+            args.get("updated_in_place", False),
+            opts,
+        )
 
         def checked(values: list[str | None]) -> dict[str, str]:
             bundle, crl = values
             return self._ca_entries(bundle, crl, bundle_required=True)
 
-        self._write(
-            name,
-            "Opaque",
-            pulumi.Output.all(args["ca_bundle_pem"], args.get("crl_pem")).apply(checked),
-        )
+        data = pulumi.Output.all(args["ca_bundle_pem"], args.get("crl_pem")).apply(checked)
+        self._write(name, "Opaque", data, data)
 
 
-def generated_name(resource: k8s.core.v1.Secret | k8s.core.v1.ConfigMap) -> pulumi.Output[str]:
-    """The name pulumi-kubernetes generated for an object declared without one."""
-    return resource.metadata.apply(lambda metadata: str(metadata.name))
+def _public(entries: dict[str, str | None]) -> dict[str, str]:
+    return {key: value for key, value in entries.items() if value}
 
 
 def _validate_namespace(component: str, namespace: object) -> None:

@@ -15,6 +15,7 @@ from tests.kubernetes_manifests import (
     CONFIG_MAP_PATCH,
     KUBERNETES_VERSION,
     SECRET,
+    ingress_annotations,
     kubernetes_registrations,
     name_of,
     secrets_by_role,
@@ -76,7 +77,7 @@ def test_http_mode_ingress_carries_the_auth_tls_annotations(mocks: MockRuntime) 
     ingress = the_ingress(mocks.emulator)
     assert ingress["metadata"]["name"] == "payments-api"
     assert ingress["metadata"]["namespace"] == "payments"
-    assert ingress["metadata"]["annotations"] == {
+    assert ingress_annotations(ingress) == {
         P + "auth-tls-secret": name_of(secrets["client-ca-bundle"]),
         P + "auth-tls-verify-client": "on",
         P + "auth-tls-verify-depth": "1",
@@ -113,7 +114,7 @@ def test_each_verify_client_value_reaches_the_annotation(
         config["ingress"].pop("matchCn")
     with caplog.at_level(logging.WARNING):
         mocks.run_program(config)
-    annotations = the_ingress(mocks.emulator)["metadata"]["annotations"]
+    annotations = ingress_annotations(the_ingress(mocks.emulator))
     assert annotations[P + "auth-tls-verify-client"] == mode
     warnings = [
         r.getMessage() for r in caplog.records if "auth-tls-verify-client is" in r.getMessage()
@@ -137,7 +138,7 @@ def test_optional_verification_warns_that_the_backend_must_check(
 
 def test_error_page_annotation(mocks: MockRuntime) -> None:
     mocks.run_program(_config("HTTP", errorPage="https://errors.example.com/mtls"))
-    annotations = the_ingress(mocks.emulator)["metadata"]["annotations"]
+    annotations = ingress_annotations(the_ingress(mocks.emulator))
     assert annotations[P + "auth-tls-error-page"] == "https://errors.example.com/mtls"
 
 
@@ -147,7 +148,7 @@ def test_passthrough_mode_leaves_tls_to_the_backend(
     with caplog.at_level(logging.WARNING):
         outputs = _run(mocks, _config("PASSTHROUGH"))
     ingress = the_ingress(mocks.emulator)
-    assert ingress["metadata"]["annotations"] == {P + "ssl-passthrough": "true"}
+    assert ingress_annotations(ingress) == {P + "ssl-passthrough": "true"}
     assert "tls" not in ingress["spec"]
     secrets = secrets_by_role(mocks.emulator)
     assert set(secrets) == {"backend-tls"}
@@ -162,7 +163,7 @@ def test_passthrough_mode_leaves_tls_to_the_backend(
 def test_https_mode_re_encrypts_to_a_verified_backend(mocks: MockRuntime) -> None:
     outputs = _run(mocks, _config("HTTPS"))
     secrets = secrets_by_role(mocks.emulator)
-    annotations = the_ingress(mocks.emulator)["metadata"]["annotations"]
+    annotations = ingress_annotations(the_ingress(mocks.emulator))
     assert {k: v for k, v in annotations.items() if "auth-tls" not in k} == {
         P + "backend-protocol": "HTTPS",
         P + "proxy-ssl-secret": name_of(secrets["upstream-tls"]),

@@ -125,6 +125,7 @@ def test_each_service_gets_an_istio_mutual_destination_rule(mocks: MockRuntime) 
         "name": "payments-api-mtls",
         "namespace": "payments",
         "labels": rule["metadata"]["labels"],
+        "annotations": {"pulumi.com/patchForce": "true"},
     }
     assert rule["spec"] == {"host": HOST, "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}
 
