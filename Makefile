@@ -13,7 +13,9 @@ setup: $(VENV)/.installed system-packages
 
 # Debian's nginx serves the conformance tests; openssl verifies chains in the unit tests;
 # faketime runs the engine tests' renewals at later dates; Java's keytool opens PKCS#12 bundles;
-# jq runs the workflows' stack listing in the unit tests, as on GitHub's runners.
+# jq runs the workflows' stack listing in the unit tests, as on GitHub's runners; PostgreSQL's
+# programs run the throwaway state backend of the engine tests and `python -m localkube
+# --backend postgres` (localkube/backends.py starts its own server on 127.0.0.1).
 system-packages:
 	@missing=""; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
@@ -21,6 +23,7 @@ system-packages:
 	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	command -v keytool >/dev/null || missing="$$missing default-jre-headless"; \
 	command -v jq >/dev/null || missing="$$missing jq"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "please install:$$missing (Debian packages)" >&2; exit 1; fi; \
 		echo "installing$$missing"; \
@@ -58,9 +61,10 @@ policy/venv/.installed: policy/requirements.txt
 	policy/venv/bin/python -m pip install --quiet -r policy/requirements.txt
 	touch $@
 
-# The Pulumi CLI and language host, the tls and kubernetes provider plugins, and etcd,
-# kube-apiserver and kube-controller-manager, built from Go modules into
-# ~/.cache/mtls-ingress/toolchain (nothing to do when they are current).
+# The Pulumi CLI and language host, the tls and kubernetes provider plugins, etcd,
+# kube-apiserver and kube-controller-manager, and the tests' actionlint and versitygw (an S3
+# gateway), built from Go modules into ~/.cache/mtls-ingress/toolchain (nothing to do when they
+# are current).
 toolchain:
 	toolchain/build.sh
 

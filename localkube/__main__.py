@@ -4,11 +4,13 @@ mutual TLS: `python -m localkube` (what `make up` runs when there is no cluster 
 1. builds the engine, its plugins and the control plane (toolchain/build.sh; cached);
 2. starts etcd, kube-apiserver and kube-controller-manager on 127.0.0.1, with what the
    ingress-nginx chart creates and the backend Service of `Pulumi.local.yaml`;
-3. `pulumi up` of the `local` stack into a file backend in the run's folder;
+3. `pulumi up` of the `local` stack, its state in the run's folder (`--backend file`, the
+   default), in an S3-compatible object store (`--backend s3`: versitygw serving a folder) or in
+   PostgreSQL (`--backend postgres`), each served on 127.0.0.1 for the run;
 4. reads the Ingress and its Secrets back from the API server, serves them with nginx as
    ingress-nginx v1.15 would, and runs `python -m components.check` against it;
-5. stops everything and removes the folder (`--keep` leaves the folder, with the state, the
-   kubeconfig and the logs).
+5. stops everything and removes the folder (`--keep` leaves the folder, with the state unless
+   PostgreSQL held it, the kubeconfig and the logs).
 
 The stack's secrets are encrypted with a passphrase that is written here, so it protects
 nothing: the state is thrown away with the cluster it describes.
@@ -27,7 +29,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from localkube.cluster import LocalCluster
+from localkube.backends import BACKEND_KINDS, StateBackend, state_backend
+from localkube.cluster import ApiClient, LocalCluster
 from localkube.nginx import serving
 from localkube.objects import (
     IngressStatusWriter,
@@ -46,6 +49,13 @@ LOCAL_PASSPHRASE = "mtls-ingress-local-only"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localkube", description=__doc__.split("\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the run's folder")
+    parser.add_argument(
+        "--backend",
+        choices=BACKEND_KINDS,
+        default="file",
+        help="where the stack's state is kept: a folder (default), an S3-compatible object "
+        "store or PostgreSQL, started on 127.0.0.1 for the run",
+    )
     arguments = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="mtls-ingress-local-"))
     bin_directory = _toolchain()
@@ -59,18 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         writer = IngressStatusWriter(client)
         writer.start()
 
-        environment = _engine_environment(bin_directory, folder, cluster)
-        _pulumi(environment, "stack", "init", STACK)
-        config = _stack_config(environment)
-        namespace = config["namespace"]
-        backend = config["ingress"]["backend"]
-        install_backend(client, namespace, backend["service"], int(backend["port"]))
-        _say(f"deploying stack {STACK} to {cluster.server}")
-        _pulumi(environment, "up", "--yes", "--stack", STACK)
-
-        ingress_name = config["ingress"].get("name", backend["service"])
-        ingress, secrets, controller_data = read_served(client, namespace, ingress_name)
-        return _check_served(environment, folder, ingress, secrets, controller_data)
+        with state_backend(arguments.backend, folder, bin_directory) as state:
+            _say(f"keeping the stack's state in the {state.kind} backend {state.url}")
+            environment = _engine_environment(bin_directory, state, cluster)
+            return _deploy_and_check(environment, folder, client, cluster.server)
     finally:
         if writer is not None:
             writer.stop()
@@ -79,6 +81,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             _say(f"kept {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _deploy_and_check(
+    environment: Mapping[str, str], folder: Path, client: ApiClient, server: str
+) -> int:
+    """Deploys the `local` stack with what its config needs in the cluster, and checks what
+    the API server then holds as served by nginx."""
+    _pulumi(environment, "stack", "init", STACK)
+    config = _stack_config(environment)
+    namespace = config["namespace"]
+    backend = config["ingress"]["backend"]
+    install_backend(client, namespace, backend["service"], int(backend["port"]))
+    _say(f"deploying stack {STACK} to {server}")
+    _pulumi(environment, "up", "--yes", "--stack", STACK)
+
+    ingress_name = config["ingress"].get("name", backend["service"])
+    ingress, secrets, controller_data = read_served(client, namespace, ingress_name)
+    return _check_served(environment, folder, ingress, secrets, controller_data)
 
 
 def _check_served(
@@ -142,12 +162,13 @@ def _toolchain() -> Path:
     return Path(completed.stdout.strip().splitlines()[-1])
 
 
-def _engine_environment(bin_directory: Path, folder: Path, cluster: LocalCluster) -> dict[str, str]:
-    (folder / "state").mkdir()
+def _engine_environment(
+    bin_directory: Path, state: StateBackend, cluster: LocalCluster
+) -> dict[str, str]:
     return {
         **os.environ,
         "PATH": f"{bin_directory}{os.pathsep}{os.environ['PATH']}",
-        "PULUMI_BACKEND_URL": f"file://{folder / 'state'}",
+        **state.cli_environment(),
         "PULUMI_CONFIG_PASSPHRASE": LOCAL_PASSPHRASE,
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",

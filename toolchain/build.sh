@@ -8,6 +8,7 @@
 #   kubernetes-api.sh       etcd, kube-apiserver, kube-controller-manager
 #   actionlint.sh           actionlint, the linter of the GitHub Actions workflows
 #   yaml-language-host.sh   pulumi-language-yaml, for the YAML stack that uses the components
+#   versitygw.sh            versitygw, the S3 gateway of the tests' S3 state backend
 #
 # and installs the plugins into the Pulumi home (install-plugins.sh).
 #
@@ -19,7 +20,8 @@
 # ~/.cache/mtls-ingress/toolchain); a recipe whose stamp matches its sources does nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-recipes=(pulumi-cli tls-provider kubernetes-provider kubernetes-api actionlint yaml-language-host)
+recipes=(pulumi-cli tls-provider kubernetes-provider kubernetes-api actionlint yaml-language-host
+    versitygw)
 
 if [ "${1:-}" = "--print" ]; then
     for recipe in "${recipes[@]}"; do

@@ -1,6 +1,7 @@
 """The real Pulumi engine: the CLI, language host and provider plugins built by
-toolchain/build.sh, a local file backend and a throwaway PULUMI_HOME under the test's temporary
-directory; and a local Kubernetes control plane (localkube) to deploy to."""
+toolchain/build.sh, a local file backend (or, with `state_backends`, an S3 or PostgreSQL one)
+and a throwaway PULUMI_HOME under the test's temporary directory; and a local Kubernetes control
+plane (localkube) to deploy to."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,11 +19,18 @@ from typing import Any
 import pytest
 import yaml
 
+from localkube.backends import (
+    BACKEND_KINDS,
+    BackendKind,
+    StateBackend,
+    file_backend,
+    state_backend,
+)
 from localkube.cluster import LocalCluster
 from localkube.objects import IngressStatusWriter, install_ingress_nginx
 from tests.mock_runtime import PROJECT_DIR
 
-# For local state only: it encrypts the stack's secrets in the test's own file backend.
+# For test state only: it encrypts the stack's secrets in the test's own backend.
 LOCAL_PASSPHRASE = "mtls-ingress-local-only"
 
 
@@ -71,16 +80,24 @@ class Engine:
         return result
 
 
-def new_engine(root: Path, program: Path, stack: str, **environment: str) -> Engine:
-    """An engine for `program` (already in `root`), with its own state, home and stack."""
-    (root / "state").mkdir()
+def new_engine(
+    root: Path,
+    program: Path,
+    stack: str,
+    *,
+    backend: StateBackend | None = None,
+    **environment: str,
+) -> Engine:
+    """An engine for `program` (already in `root`), with its own home and stack; its state in
+    `backend`, by default a file backend of its own in `root/state`."""
+    backend = backend or file_backend(root)
     engine = Engine(
         program,
         {
             **os.environ,
             "PATH": f"{toolchain_bin()}{os.pathsep}{os.environ['PATH']}",
             "PULUMI_HOME": str(root / "home"),
-            "PULUMI_BACKEND_URL": f"file://{root / 'state'}",
+            **backend.cli_environment(),
             "PULUMI_CONFIG_PASSPHRASE": LOCAL_PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
@@ -182,6 +199,30 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     yield engine
     engine.run("destroy", "--yes", "--skip-preview", check=False)
     engine.run("stack", "rm", "--yes", "--force", check=False)
+
+
+@pytest.fixture(scope="session")
+def state_backends(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[BackendKind, StateBackend]]:
+    """One backend of each kind for the session: a folder, versitygw and PostgreSQL on
+    127.0.0.1. Stacks of different tests share the servers, so each test names its stacks (or
+    its project) apart; `backend_for` gives a test a file backend of its own instead."""
+    root = tmp_path_factory.mktemp("state-backends")
+    bin_directory = toolchain_bin()
+    with ExitStack() as servers:
+        yield {
+            kind: servers.enter_context(state_backend(kind, root / kind, bin_directory))
+            for kind in BACKEND_KINDS
+        }
+
+
+def backend_for(
+    state_backends: Mapping[BackendKind, StateBackend], kind: BackendKind, root: Path
+) -> StateBackend:
+    """The backend a test keeps its stacks in: a folder of its own under `root` for `file`,
+    else the session's server of `kind`."""
+    return file_backend(root) if kind == "file" else state_backends[kind]
 
 
 @pytest.fixture(scope="session")

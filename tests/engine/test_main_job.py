@@ -1,6 +1,7 @@
 """The README's main command without a cluster: `python -m localkube` (what `make up` runs)
 builds what it needs, deploys the `local` stack to a throwaway control plane, serves it with
-nginx and ends with the check's verdict."""
+nginx and ends with the check's verdict; with `--backend`, its state is kept in an object store
+or in PostgreSQL instead of a folder."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.engine.conftest import toolchain_bin
 from tests.mock_runtime import PROJECT_DIR
 
 
-def test_the_local_stack_is_deployed_and_enforces_mtls() -> None:
+def _localkube(*arguments: str) -> subprocess.CompletedProcess[str]:
     toolchain_bin()  # fails clearly when the toolchain is not built
-    completed = subprocess.run(
-        [sys.executable, "-m", "localkube"],
+    return subprocess.run(
+        [sys.executable, "-m", "localkube", *arguments],
         cwd=PROJECT_DIR,
         env={key: value for key, value in os.environ.items() if key != "KUBECONFIG"},
         capture_output=True,
@@ -23,7 +26,24 @@ def test_the_local_stack_is_deployed_and_enforces_mtls() -> None:
         timeout=900,
         check=False,
     )
+
+
+def test_the_local_stack_is_deployed_and_enforces_mtls() -> None:
+    completed = _localkube()
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
     assert completed.stdout.rstrip().endswith("mTLS is enforced"), output
     assert "revoked client legacy-batch  rejected  rejected  HTTP 400  ok" in completed.stdout
+    assert "state in the file backend file://" in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("backend", "url"),
+    [("s3", "s3://pulumi-state?endpoint=http://127.0.0.1:"), ("postgres", "postgres://")],
+)
+def test_the_local_stack_keeps_its_state_in_a_server(backend: str, url: str) -> None:
+    completed = _localkube("--backend", backend)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output
+    assert f"state in the {backend} backend {url}" in completed.stdout, output
+    assert completed.stdout.rstrip().endswith("mTLS is enforced"), output
