@@ -14,6 +14,7 @@ import http.client
 import ipaddress
 import json
 import os
+import signal
 import ssl
 import subprocess
 import time
@@ -45,6 +46,7 @@ class LocalCluster:
     directory: Path
     api_port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _api_server_arguments: tuple[str, ...] = ()
 
     @property
     def server(self) -> str:
@@ -75,8 +77,7 @@ class LocalCluster:
             "--unsafe-no-fsync",
             "--log-level=warn",
         )
-        self._spawn(
-            "kube-apiserver",
+        self._api_server_arguments = (
             f"--etcd-servers=http://127.0.0.1:{etcd_port}",
             "--bind-address=127.0.0.1",
             "--advertise-address=127.0.0.1",
@@ -91,7 +92,7 @@ class LocalCluster:
             "--authorization-mode=RBAC",
             "--profiling=false",
         )
-        self.wait_ready()
+        self.start_api_server()
         self._spawn(
             "kube-controller-manager",
             f"--kubeconfig={self.kubeconfig}",
@@ -109,6 +110,17 @@ class LocalCluster:
         time.sleep(1)
         self._check_running()
         return self
+
+    def stop_api_server(self) -> None:
+        """Kills kube-apiserver alone, as a control plane outage does (at once: a graceful stop
+        goes on serving for seconds): etcd keeps the objects, and `start_api_server` serves
+        them again."""
+        stop_process(self.processes.pop("kube-apiserver"), signal.SIGKILL)
+
+    def start_api_server(self) -> None:
+        """Starts kube-apiserver (again) on the same port and etcd; returns once it is ready."""
+        self._spawn("kube-apiserver", *self._api_server_arguments)
+        self.wait_ready()
 
     def stop(self) -> None:
         """Stops every process, the controller manager first and etcd last."""
@@ -139,7 +151,7 @@ class LocalCluster:
         return ApiClient.from_pki(self.server, self.directory / "pki")
 
     def _spawn(self, name: str, *arguments: str) -> None:
-        log = (self.directory / f"{name}.log").open("wb")
+        log = (self.directory / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
             [str(self.bin_directory / name), *arguments],
             stdout=log,
