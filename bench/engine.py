@@ -1,6 +1,7 @@
 """The program under the real engine, with N clients, in render-to-directory mode
 (`kubernetes:renderYamlToDirectory`: the Kubernetes objects are written as YAML files instead
-of sent to a cluster), local file backend:
+of sent to a cluster), its state in a local folder or, with --backend, in an S3-compatible object
+store (versitygw) or a PostgreSQL server started on 127.0.0.1 for the run:
 
 1. `pulumi up` of a new stack (or, with --shards K, of the stack that holds the CAs, then K
    client shards of N/K clients each, then the CA stack again, listing them);
@@ -9,11 +10,13 @@ of sent to a cluster), local file backend:
    stack's, whose CRL lists it).
 
     python -m bench.engine 100 [--skip-checkpoints] [--shards K] [--limit SECONDS]
+        [--backend file|s3|postgres]
 
-Prints JSON: clients, shards, resources, seconds of each phase (summed over the stacks, and
-the slowest stack's preview), and the peak memory of the engine's process tree (the CLI, the
-language host, the program and the provider plugins, summed). An `up` still running after
---limit seconds is stopped and reported as `null` seconds (nothing after it is measured).
+Prints JSON: clients, shards, backend, resources, seconds of each phase (summed over the
+stacks, and the slowest stack's preview), and the peak memory of the engine's process tree (the
+CLI, the language host, the program and the provider plugins, summed; not the backend's
+server). An `up` still running after --limit seconds is stopped and reported as `null` seconds
+(nothing after it is measured).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from typing import Any
 import yaml
 
 from bench.evaluate import config_with_clients
-from tests.engine.conftest import Engine, new_engine, project_program
+from localkube.backends import BACKEND_KINDS, BackendKind, state_backend
+from tests.engine.conftest import Engine, new_engine, project_program, toolchain_bin
 
 
 def tree_rss_mib(root: int) -> float:
@@ -133,9 +137,17 @@ def _revoke_first(config: dict[str, Any]) -> None:
 
 
 def measure(
-    clients: int, *, skip_checkpoints: bool, shards: int, limit: float | None
+    clients: int,
+    *,
+    skip_checkpoints: bool,
+    shards: int,
+    limit: float | None,
+    backend: BackendKind = "file",
 ) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="mtls-bench-engine-") as scratch:
+    with (
+        tempfile.TemporaryDirectory(prefix="mtls-bench-engine-") as scratch,
+        state_backend(backend, Path(scratch) / "backend", toolchain_bin()) as state,
+    ):
         root = Path(scratch)
         main_config = config_with_clients(0 if shards else clients)
         if shards:
@@ -147,7 +159,7 @@ def measure(
             provider_config={"kubernetes:renderYamlToDirectory": str(root / "rendered")},
         )
         extra = {"PULUMI_SKIP_CHECKPOINTS": "true"} if skip_checkpoints else {}
-        main = new_engine(root, program, "bench", **extra)
+        main = new_engine(root, program, "bench", backend=state, **extra)
         stacks: list[tuple[Engine, str]] = [(main, "bench")]
         names = [f"shard-{index:03d}" for index in range(shards)]
         for index, name in enumerate(names):
@@ -188,6 +200,7 @@ def measure(
     return {
         "clients": clients,
         "shards": shards,
+        "backend": backend,
         "resources": sum(len(state["deployment"]["resources"]) for state in exported),
         "skip_checkpoints": skip_checkpoints,
         "up_seconds": up.seconds,
@@ -206,12 +219,16 @@ def main() -> None:
     parser.add_argument("--skip-checkpoints", action="store_true")
     parser.add_argument("--shards", type=int, default=0, help="split the clients over K shards")
     parser.add_argument("--limit", type=float, help="stop an up that runs longer, in seconds")
+    parser.add_argument(
+        "--backend", choices=BACKEND_KINDS, default="file", help="where the state is kept"
+    )
     arguments = parser.parse_args()
     result = measure(
         arguments.clients,
         skip_checkpoints=arguments.skip_checkpoints,
         shards=arguments.shards,
         limit=arguments.limit,
+        backend=arguments.backend,
     )
     print(json.dumps(result))
 

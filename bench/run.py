@@ -7,7 +7,10 @@ Prints the tables and writes them to bench/results.md:
 3. CRL issue time and size for 1,000, 10,000 and 100,000 revoked serials;
 4. under the real engine (render-to-directory mode): `pulumi up` of a new stack, a no-change
    `pulumi preview` and a one-client revocation for 10, 100, 300 and 1,000 clients, in one
-   stack with and without checkpoints and in client shards of 100, with peak memory.
+   stack with and without checkpoints and in client shards of 100, with peak memory;
+5. under the real engine, the same `pulumi up` of a new stack and no-change `pulumi preview` of
+   100 clients with the state in each self-managed backend: a local folder, an S3-compatible
+   object store (versitygw) and a PostgreSQL server, each started on 127.0.0.1 for its run.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 from bench.handshakes import Rate, handshakes_per_second, issue_chain
 from components.pki import KeyAlgorithm
 from components.pki.crl import CrlProvider
+from localkube.backends import BACKEND_KINDS
 from tests.pki_material import make_authority
 
 RESULTS = Path(__file__).with_name("results.md")
@@ -142,6 +146,42 @@ def engine_table() -> tuple[list[str], dict[EngineKey, dict[str, Any]]]:
     return rows, results
 
 
+# A stack of this size under the default settings: every backend is written at least once per
+# resource the `up` creates.
+BACKEND_CLIENTS = 100
+BACKEND_NAMES = {
+    "file": "local folder (`file://`)",
+    "s3": "S3-compatible, versitygw (`s3://`)",
+    "postgres": "PostgreSQL (`postgres://`)",
+}
+
+
+def backend_table() -> tuple[list[str], dict[str, dict[str, Any]]]:
+    rows = [
+        "| state backend | resources | up of a new stack (s) | no-change preview (s) "
+        "| state (MiB) |",
+        "|---|---|---|---|---|",
+    ]
+    results: dict[str, dict[str, Any]] = {}
+    for kind in BACKEND_KINDS:
+        flags = ["--limit", str(ENGINE_UP_LIMIT_SECONDS), "--backend", kind]
+        completed = subprocess.run(
+            [sys.executable, "-m", "bench.engine", str(BACKEND_CLIENTS), *flags],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(completed.stdout.strip().splitlines()[-1])
+        results[kind] = result
+        rows.append(
+            f"| {BACKEND_NAMES[kind]} | {result['resources']:,} | "
+            f"{_seconds(result['up_seconds'], f'> {ENGINE_UP_LIMIT_SECONDS} (stopped)')} | "
+            f"{_seconds(result['preview_seconds'])} | {result['state_mib']:.1f} |"
+        )
+        print(rows[-1], flush=True)
+    return rows, results
+
+
 def engine_targets(engine: dict[EngineKey, dict[str, Any]]) -> list[tuple[str, str, bool]]:
     """The scaling targets: default `up` of 300 clients at most 4.5x that of 100 (linear is
     3x), and a no-change preview of 1,000 clients under 45 s."""
@@ -208,6 +248,12 @@ def cpu_ticks() -> tuple[int, int, int]:
     return fields[7], fields[4], sum(fields)
 
 
+def memory_gib() -> float:
+    """The machine's memory, GiB, from /proc/meminfo."""
+    kib = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
+    return int(kib) / 2**20
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=8, help="duration of each handshake run")
@@ -218,6 +264,7 @@ def main() -> None:
     evaluation_rows, evaluations = evaluation_table()
     crl_rows, crl_timings = crl_table()
     engine_rows, engine = engine_table()
+    backend_rows, _ = backend_table()
     steal_after, wait_after, total_after = cpu_ticks()
     elapsed_ticks = max(1, total_after - total_before)
     stolen = 100 * (steal_after - steal_before) / elapsed_ticks
@@ -262,7 +309,8 @@ def main() -> None:
         "# Benchmark results",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, {nginx}, "
+        f"{os.cpu_count()} cores, {memory_gib():.0f} GiB memory, "
+        f"Python {platform.python_version()}, {nginx}, "
         f"{openssl}; handshake runs of {arguments.seconds} s, one nginx worker, one client. "
         f"CPU time taken by the hypervisor during the run (steal): {stolen:.0f}%, idle waiting "
         f"for the disk (I/O wait): {waited:.0f}%; figures from runs with a high steal are low "
@@ -284,6 +332,11 @@ def main() -> None:
         "## The real engine (render-to-directory mode, local file backend)",
         "",
         *engine_rows,
+        "",
+        f"## State backends (the real engine, render-to-directory mode, {BACKEND_CLIENTS} "
+        "clients, default checkpoints)",
+        "",
+        *backend_rows,
         "",
         "## Targets",
         "",
