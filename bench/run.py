@@ -10,7 +10,11 @@ Prints the tables and writes them to bench/results.md:
    stack with and without checkpoints and in client shards of 100, with peak memory;
 5. under the real engine, the same `pulumi up` of a new stack and no-change `pulumi preview` of
    100 clients with the state in each self-managed backend: a local folder, an S3-compatible
-   object store (versitygw) and a PostgreSQL server, each started on 127.0.0.1 for its run.
+   object store (versitygw) and a PostgreSQL server, each started on 127.0.0.1 for its run;
+6. lost runners at random moments (bench.kills): on each backend, new `local` stacks whose
+   `pulumi up` is killed with every process it started, recovered as the README says; the
+   kills that left creates pending or the state unreadable, the recoveries that converged, the
+   objects left in the cluster outside the state and the CA keys that changed.
 """
 
 from __future__ import annotations
@@ -66,17 +70,20 @@ def handshake_table(seconds: int) -> tuple[list[str], dict[str, Rate]]:
     return rows, rates
 
 
+def _json_of(module: str, *arguments: str) -> dict[str, Any]:
+    """The JSON a benchmark module prints last: `python -m MODULE ARGUMENTS`."""
+    completed = subprocess.run(
+        [sys.executable, "-m", module, *arguments], capture_output=True, text=True, check=True
+    )
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
 def evaluation_table() -> tuple[list[str], dict[int, dict[str, float]]]:
     rows = ["| clients | seconds | ms per client | peak memory (MiB) |", "|---|---|---|---|"]
     results: dict[int, dict[str, float]] = {}
     for clients in (10, 100, 1000):
-        completed = subprocess.run(
-            [sys.executable, "-m", "bench.evaluate", str(clients)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = json.loads(completed.stdout.strip().splitlines()[-1])
+        result = _json_of("bench.evaluate", str(clients))
         results[clients] = result
         rows.append(
             f"| {clients:,} | {result['seconds']:.2f} | "
@@ -121,13 +128,7 @@ def engine_table() -> tuple[list[str], dict[EngineKey, dict[str, Any]]]:
         flags = ["--limit", str(ENGINE_UP_LIMIT_SECONDS), "--shards", str(shards)]
         if skip_checkpoints:
             flags.append("--skip-checkpoints")
-        completed = subprocess.run(
-            [sys.executable, "-m", "bench.engine", str(clients), *flags],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = json.loads(completed.stdout.strip().splitlines()[-1])
+        result = _json_of("bench.engine", str(clients), *flags)
         results[(clients, skip_checkpoints, shards)] = result
         previewed = result["preview_seconds"] is not None
         preview_peak = f"{result['preview_peak_mib']:,.0f}" if previewed else "-"
@@ -156,6 +157,28 @@ BACKEND_NAMES = {
 }
 
 
+KILL_ROUNDS = 10
+
+
+def kills_table() -> tuple[list[str], list[dict[str, Any]]]:
+    rows = [
+        "| state backend | kills | creates left pending | states left unreadable (repaired) "
+        "| recovered | objects leaked | CA keys changed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    results = []
+    for kind in BACKEND_KINDS:
+        result = _json_of("bench.kills", "--rounds", str(KILL_ROUNDS), "--backend", kind)
+        results.append(result)
+        rows.append(
+            f"| {BACKEND_NAMES[kind]} | {result['rounds']} | {result['left_creates_pending']} | "
+            f"{result['left_unreadable']} ({result['repaired']}) | {result['recovered']} | "
+            f"{result['objects_leaked']} | {result['ca_keys_changed']} |"
+        )
+        print(rows[-1], flush=True)
+    return rows, results
+
+
 def backend_table() -> tuple[list[str], dict[str, dict[str, Any]]]:
     rows = [
         "| state backend | resources | up of a new stack (s) | no-change preview (s) "
@@ -165,13 +188,7 @@ def backend_table() -> tuple[list[str], dict[str, dict[str, Any]]]:
     results: dict[str, dict[str, Any]] = {}
     for kind in BACKEND_KINDS:
         flags = ["--limit", str(ENGINE_UP_LIMIT_SECONDS), "--backend", kind]
-        completed = subprocess.run(
-            [sys.executable, "-m", "bench.engine", str(BACKEND_CLIENTS), *flags],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = json.loads(completed.stdout.strip().splitlines()[-1])
+        result = _json_of("bench.engine", str(BACKEND_CLIENTS), *flags)
         results[kind] = result
         rows.append(
             f"| {BACKEND_NAMES[kind]} | {result['resources']:,} | "
@@ -265,6 +282,7 @@ def main() -> None:
     crl_rows, crl_timings = crl_table()
     engine_rows, engine = engine_table()
     backend_rows, _ = backend_table()
+    kill_rows, kills = kills_table()
     steal_after, wait_after, total_after = cpu_ticks()
     elapsed_ticks = max(1, total_after - total_before)
     stolen = 100 * (steal_after - steal_before) / elapsed_ticks
@@ -303,6 +321,21 @@ def main() -> None:
         ),
     ]
     targets += engine_targets(engine)
+    rounds = sum(result["rounds"] for result in kills)
+    harm = sum(
+        result["objects_leaked"]
+        + result["ca_keys_changed"]
+        + result["rounds"]
+        - result["recovered"]
+        for result in kills
+    )
+    targets.append(
+        (
+            "random kills: every recovery converges, no object leaked, no CA key changed",
+            f"{harm} of {rounds} kills did harm",
+            harm == 0,
+        )
+    )
     nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
     openssl = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
     lines = [
@@ -337,6 +370,11 @@ def main() -> None:
         "clients, default checkpoints)",
         "",
         *backend_rows,
+        "",
+        f"## Lost runners at random moments ({KILL_ROUNDS} new `local` stacks per backend, "
+        "each `pulumi up` killed at a random moment of its run, then recovered)",
+        "",
+        *kill_rows,
         "",
         "## Targets",
         "",

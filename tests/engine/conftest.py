@@ -57,18 +57,27 @@ class Engine:
         self, *arguments: str, check: bool = True, wrapper: Sequence[str] = ()
     ) -> subprocess.CompletedProcess[str]:
         """`pulumi ARGUMENTS` (run by `wrapper`, such as faketime, when given)."""
+        return self.execute(
+            [*wrapper, "pulumi", "--non-interactive", *arguments], check=check, timeout=600
+        )
+
+    def execute(
+        self, command: Sequence[str], *, check: bool = True, timeout: float = 900
+    ) -> subprocess.CompletedProcess[str]:
+        """`command` in the program's folder with the engine's environment (its `pulumi`, its
+        state backend and passphrase)."""
         completed = subprocess.run(
-            [*wrapper, "pulumi", "--non-interactive", *arguments],
+            list(command),
             cwd=self.program,
             env=self.environment,
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=timeout,
             check=False,
         )
         if check and completed.returncode != 0:
             raise AssertionError(
-                f"pulumi {' '.join(arguments)} exited {completed.returncode}:\n"
+                f"{' '.join(command)} exited {completed.returncode}:\n"
                 f"{completed.stdout}\n{completed.stderr}"
             )
         return completed

@@ -215,16 +215,9 @@ def recover(engine: Engine, *, wrapper: Sequence[str] = ()) -> subprocess.Comple
     needed, runs `pulumi up` and settles the creates the killed run left pending."""
     engine.run("cancel", "--yes")
     stack = engine.run("stack", "--show-name").stdout.strip()
-    completed = subprocess.run(
-        [*wrapper, sys.executable, "-m", "components.recovery", "up", "--stack", stack],
-        cwd=engine.program,
-        env=engine.environment,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
+    completed = engine.execute(
+        [*wrapper, sys.executable, "-m", "components.recovery", "up", "--stack", stack]
     )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
     return completed
 
 

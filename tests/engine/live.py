@@ -149,3 +149,41 @@ def watching(client: ApiClient, collection: str) -> Iterator[Watch]:
 
 def watching_secrets(client: ApiClient, namespace: str) -> AbstractContextManager[Watch]:
     return watching(client, f"/api/v1/namespaces/{namespace}/secrets")
+
+
+AUTH_TLS_SECRET = "nginx.ingress.kubernetes.io/auth-tls-secret"
+
+
+def referenced_secrets(ingress: dict[str, Any]) -> set[str]:
+    """The names of the Secrets an Ingress reads: its TLS Secrets and its client CA Secret."""
+    names = {tls["secretName"] for tls in ingress["spec"].get("tls", [])}
+    reference = ingress["metadata"].get("annotations", {}).get(AUTH_TLS_SECRET)
+    if reference:
+        names.add(reference.split("/", 1)[1])
+    return names
+
+
+def assert_ingress_never_names_a_missing_secret(
+    secrets: Watch, ingresses: Watch, before: set[str]
+) -> set[str]:
+    """Replays the watched events in the order the API server applied them (resourceVersion:
+    one etcd assigns them from one increasing revision) and fails if the Ingress ever named a
+    Secret that did not exist, or a Secret it named was deleted. `before`: the Secrets it named
+    when the watches began. Returns those it names at the end."""
+    timeline = sorted(
+        [("secret", *event) for event in secrets.objects]
+        + [("ingress", *event) for event in ingresses.objects],
+        key=lambda entry: int(entry[3]),
+    )
+    existing, referenced = set(before), set(before)
+    for kind, event_type, name, _version, obj in timeline:
+        if kind == "secret":
+            if event_type == "ADDED":
+                existing.add(name)
+            elif event_type == "DELETED":
+                assert name not in referenced, f"{name} deleted while the Ingress names it"
+                existing.discard(name)
+        else:
+            referenced = referenced_secrets(obj)
+            assert referenced <= existing, f"the Ingress names {referenced - existing}"
+    return referenced

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import yaml
@@ -17,12 +16,11 @@ import yaml
 from localkube.cluster import LocalCluster
 from localkube.objects import install_backend
 from tests.engine.conftest import Engine, new_engine, project_program
-from tests.engine.live import watching
+from tests.engine.live import assert_ingress_never_names_a_missing_secret, watching
 from tests.engine.test_stack_engine import BACKEND
 from tests.mock_runtime import PROJECT_DIR
 
 NAMESPACE = "payments-replacing"
-AUTH_TLS_SECRET = "nginx.ingress.kubernetes.io/auth-tls-secret"
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +35,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> It
     engine.run("up", "--yes", "--skip-preview")
     yield engine
     engine.run("destroy", "--yes", "--skip-preview", check=False)
-
-
-def _referenced(ingress: dict[str, Any]) -> set[str]:
-    names = {tls["secretName"] for tls in ingress["spec"].get("tls", [])}
-    reference = ingress["metadata"].get("annotations", {}).get(AUTH_TLS_SECRET)
-    if reference:
-        names.add(reference.split("/", 1)[1])
-    return names
 
 
 def test_a_revocation_switches_the_ingress_to_a_new_secret_before_the_old_one_goes(
@@ -67,21 +57,7 @@ def test_a_revocation_switches_the_ingress_to_a_new_secret_before_the_old_one_go
     assert after["serverTls"] == before["serverTls"]
     assert (before["clientCa"], "DELETED") in {(n, t) for t, n, _, _ in secrets.objects}
     # ...and at no point did the Ingress name a Secret that was not there.
-    timeline = sorted(
-        [("secret", *event) for event in secrets.objects]
-        + [("ingress", *event) for event in ingresses.objects],
-        key=lambda entry: int(entry[3]),
+    referenced = assert_ingress_never_names_a_missing_secret(
+        secrets, ingresses, {before["clientCa"], before["serverTls"]}
     )
-    existing = {before["clientCa"], before["serverTls"]}
-    referenced = {before["clientCa"], before["serverTls"]}
-    for kind, event_type, name, _version, obj in timeline:
-        if kind == "secret":
-            if event_type == "ADDED":
-                existing.add(name)
-            elif event_type == "DELETED":
-                assert name not in referenced, f"{name} deleted while the Ingress names it"
-                existing.discard(name)
-        else:
-            referenced = _referenced(obj)
-            assert referenced <= existing, f"the Ingress names {referenced - existing}"
     assert referenced == {after["clientCa"], after["serverTls"]}
