@@ -66,8 +66,9 @@ class RevocationList(pulumi.ComponentResource):
     replaces the list and starts again at 1. Each entry keeps the revocation date of the
     update that first listed it.
 
-    nginx rejects every client once `next_update` has passed, so `pulumi up` must run more
-    often than `validity_days - refresh_before_days`.
+    nginx rejects every client once `next_update` has passed, and only a run inside the
+    refresh window re-issues the list: `pulumi up` must run at least once in every
+    `refresh_before_days` window, and every half window to survive one failed run.
     """
 
     crl_pem: pulumi.Output[str]
