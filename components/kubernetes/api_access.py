@@ -20,7 +20,7 @@ import yaml
 
 from .. import formats
 from ..outputs import by_name
-from ..pki import ClientCertificate, Issuer
+from ..pki import ClientCertificate, Issuer, lifetimes
 from ..validation import Problems
 from .ownership import owned_metadata, owner_identity, stable_name
 
@@ -91,7 +91,7 @@ class KubernetesApiAccess(pulumi.ComponentResource):
                     "issuer": ca,
                     "common_name": user["name"],
                     "organizations": list(user.get("groups", ())),
-                    "validity_days": user.get("validity_days", 365),
+                    "validity_days": user.get("validity_days", lifetimes.API_USER_VALIDITY_DAYS),
                     "renew_before_days": user.get("renew_before_days", 30),
                     "key_algorithm": args.get("key_algorithm", "ECDSA_P256"),
                     "revoked": user.get("revoked", False),

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_tls as tls
 
 from ..validation import Problems
-from . import imported
+from . import imported, lifetimes
 from .dynamic_values import rfc3339
 from .issuer import (
     CA_KEY_USAGES,
@@ -22,7 +22,6 @@ from .issuer import (
 from .key_algorithm import KeyAlgorithm
 from .leaf import chain, pem_bundle, sign_new_key
 
-DEFAULT_VALIDITY_DAYS = 3650
 # Arguments that describe a CA to create, which an imported CA takes from its certificate.
 CREATION_ARGUMENTS = (
     "common_name",
@@ -100,7 +99,7 @@ class CertificateAuthority(pulumi.ComponentResource):
         if "certificate_pem" in args:
             self._import(name, args["certificate_pem"], args["private_key_pem"])
             return
-        validity_days = args.get("validity_days", DEFAULT_VALIDITY_DAYS)
+        validity_days = args.get("validity_days", lifetimes.CA_VALIDITY_DAYS)
         issuer = args.get("issuer")
         max_path_length = args.get("max_path_length")
 
@@ -203,7 +202,7 @@ def _validate(name: str, args: CertificateAuthorityArgs) -> KeyAlgorithm:
         _check_import(problems, args)
     else:
         check_subject(problems, args.get("common_name"), args.get("organization"))
-    check_lifetime(problems, args.get("validity_days", DEFAULT_VALIDITY_DAYS))
+    check_lifetime(problems, args.get("validity_days", lifetimes.CA_VALIDITY_DAYS))
     max_path_length = args.get("max_path_length")
     if max_path_length is not None and (
         not isinstance(max_path_length, int)

@@ -9,6 +9,7 @@ import pulumi
 
 from .. import formats
 from ..validation import Problems
+from . import lifetimes
 from .issuer import (
     CLIENT_KEY_USAGES,
     Issuer,
@@ -18,9 +19,6 @@ from .issuer import (
 )
 from .key_algorithm import KeyAlgorithm
 from .leaf import IssuedCertificate, sign_new_key
-
-DEFAULT_VALIDITY_DAYS = 180
-DEFAULT_RENEW_BEFORE_DAYS = 30
 
 
 class ClientCertificateArgs(TypedDict):
@@ -39,7 +37,8 @@ class ClientCertificateArgs(TypedDict):
     validity_days: NotRequired[int]
     """Lifetime in days; default 180."""
     renew_before_days: NotRequired[int]
-    """Days before expiry from which `pulumi up` renews the certificate; default 30."""
+    """Days before expiry from which `pulumi up` renews the certificate; default 30, or half
+    a lifetime shorter than 60 days (components.pki.lifetimes)."""
     key_algorithm: NotRequired[str]
     """One of RSA_2048, RSA_3072, RSA_4096, ECDSA_P256, ECDSA_P384; default ECDSA_P256."""
     revoked: NotRequired[bool]
@@ -62,6 +61,9 @@ class ClientCertificate(IssuedCertificate):
     ) -> None:
         key_algorithm = _validate(name, args)
         super().__init__("mtls:index:ClientCertificate", name, {}, opts)
+        validity_days, renew_before_days = lifetimes.certificate_lifetime(
+            args, lifetimes.CLIENT_VALIDITY_DAYS
+        )
         signed = sign_new_key(
             self,
             name,
@@ -70,8 +72,8 @@ class ClientCertificate(IssuedCertificate):
             common_name=args["common_name"],
             organizations=_organizations(args),
             allowed_uses=CLIENT_KEY_USAGES,
-            validity_days=args.get("validity_days", DEFAULT_VALIDITY_DAYS),
-            renew_before_days=args.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS),
+            validity_days=validity_days,
+            renew_before_days=renew_before_days,
             renewal_paused=args.get("revoked", False),
         )
         self._publish(signed, args["issuer"])
@@ -104,4 +106,4 @@ def _validate(name: str, args: ClientCertificateArgs) -> KeyAlgorithm:
                 )
         if len(set(organizations)) != len(organizations):
             problems.add("organizations", f"must not repeat a value, got {list(organizations)}")
-    return check_leaf_options(problems, args, DEFAULT_VALIDITY_DAYS, DEFAULT_RENEW_BEFORE_DAYS)
+    return check_leaf_options(problems, args, lifetimes.CLIENT_VALIDITY_DAYS)

@@ -11,6 +11,7 @@ from cryptography import x509
 from .. import formats
 from ..validation import Problems
 from .key_algorithm import KeyAlgorithm, key_algorithm_names
+from .lifetimes import certificate_lifetime
 
 HOURS_PER_DAY = 24
 
@@ -71,18 +72,11 @@ def check_lifetime(
 
 
 def check_leaf_options(
-    problems: Problems,
-    args: Mapping[str, Any],
-    default_validity_days: int,
-    default_renew_before_days: int,
+    problems: Problems, args: Mapping[str, Any], default_validity_days: int
 ) -> KeyAlgorithm:
     """Checks an end-entity certificate's lifetime and key algorithm, then raises every
     problem recorded so far; returns the key algorithm."""
-    check_lifetime(
-        problems,
-        args.get("validity_days", default_validity_days),
-        args.get("renew_before_days", default_renew_before_days),
-    )
+    check_lifetime(problems, *certificate_lifetime(args, default_validity_days))
     key_algorithm = check_key_algorithm(
         problems, args.get("key_algorithm", KeyAlgorithm.ECDSA_P256.value)
     )

@@ -13,9 +13,7 @@ from .crl import REASONS, CrlProvider
 from .dynamic_values import DynamicResource
 from .issuer import Issuer, check_issuer, check_lifetime
 from .leaf import pem_bundle
-
-DEFAULT_VALIDITY_DAYS = 30
-DEFAULT_REFRESH_BEFORE_DAYS = 7
+from .lifetimes import crl_lifetime
 
 
 class RevokedEntry(TypedDict):
@@ -40,7 +38,8 @@ class RevocationListArgs(TypedDict):
     validity_days: NotRequired[int]
     """Days from issue to `next_update`; default 30."""
     refresh_before_days: NotRequired[int]
-    """Re-issue when `pulumi up` runs this close to `next_update`; default 7."""
+    """Re-issue when `pulumi up` runs this close to `next_update`; default 7, or a day less
+    than a lifetime of a week or less (components.pki.lifetimes)."""
 
 
 class _SignedCrl(DynamicResource, module="mtls", name="SignedCrl"):
@@ -86,14 +85,15 @@ class RevocationList(pulumi.ComponentResource):
         _validate(name, args)
         super().__init__("mtls:index:RevocationList", name, {}, opts)
         issuer = args["issuer"]
+        validity_days, refresh_before_days = crl_lifetime(args)
         signed = _SignedCrl(
             f"{name}-crl",
             {
                 "issuer_certificate_pem": issuer["certificate_pem"],
                 "issuer_private_key_pem": pulumi.Output.secret(issuer["private_key_pem"]),
                 "revoked": _entries(name, args["revoked"]),
-                "validity_days": args.get("validity_days", DEFAULT_VALIDITY_DAYS),
-                "refresh_before_days": args.get("refresh_before_days", DEFAULT_REFRESH_BEFORE_DAYS),
+                "validity_days": validity_days,
+                "refresh_before_days": refresh_before_days,
             },
             pulumi.ResourceOptions(parent=self),
         )
@@ -147,12 +147,7 @@ def _entries(
 def _validate(name: str, args: RevocationListArgs) -> None:
     problems = Problems(f"invalid arguments for RevocationList {name!r}")
     check_issuer(problems, args.get("issuer"))
-    check_lifetime(
-        problems,
-        args.get("validity_days", DEFAULT_VALIDITY_DAYS),
-        args.get("refresh_before_days", DEFAULT_REFRESH_BEFORE_DAYS),
-        window_field="refresh_before_days",
-    )
+    check_lifetime(problems, *crl_lifetime(args), window_field="refresh_before_days")
     revoked = args.get("revoked", [])
     if not isinstance(revoked, pulumi.Output):
         _check_entries(problems, revoked)

@@ -9,6 +9,7 @@ import pulumi
 
 from .. import formats
 from ..validation import Problems
+from . import lifetimes
 from .issuer import (
     Issuer,
     check_issuer,
@@ -16,9 +17,6 @@ from .issuer import (
 )
 from .key_algorithm import KeyAlgorithm
 from .leaf import IssuedCertificate, sign_new_key
-
-DEFAULT_VALIDITY_DAYS = 365
-DEFAULT_RENEW_BEFORE_DAYS = 30
 
 
 class ServerCertificateArgs(TypedDict):
@@ -33,7 +31,8 @@ class ServerCertificateArgs(TypedDict):
     validity_days: NotRequired[int]
     """Lifetime in days; default 365."""
     renew_before_days: NotRequired[int]
-    """Days before expiry from which `pulumi up` renews the certificate; default 30."""
+    """Days before expiry from which `pulumi up` renews the certificate; default 30, or half
+    a lifetime shorter than 60 days (components.pki.lifetimes)."""
     key_algorithm: NotRequired[str]
     """One of RSA_2048, RSA_3072, RSA_4096, ECDSA_P256, ECDSA_P384; default ECDSA_P256."""
 
@@ -56,6 +55,9 @@ class ServerCertificate(IssuedCertificate):
         super().__init__("mtls:index:ServerCertificate", name, {}, opts)
         dns_names = list(args["dns_names"])
         ip_addresses = list(args.get("ip_addresses", ()))
+        validity_days, renew_before_days = lifetimes.certificate_lifetime(
+            args, lifetimes.SERVER_VALIDITY_DAYS
+        )
         signed = sign_new_key(
             self,
             name,
@@ -64,8 +66,8 @@ class ServerCertificate(IssuedCertificate):
             common_name=(dns_names or ip_addresses)[0],
             organizations=(),
             allowed_uses=[*key_algorithm.server_key_usages(), "server_auth"],
-            validity_days=args.get("validity_days", DEFAULT_VALIDITY_DAYS),
-            renew_before_days=args.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS),
+            validity_days=validity_days,
+            renew_before_days=renew_before_days,
             dns_names=dns_names,
             ip_addresses=ip_addresses,
         )
@@ -88,4 +90,4 @@ def _validate(name: str, args: ServerCertificateArgs) -> KeyAlgorithm:
             problems.check_text(f"{field}[{index}]", value, check)
     if not dns_names and not ip_addresses:
         problems.add("dns_names", "must hold at least one name: a server certificate needs a SAN")
-    return check_leaf_options(problems, args, DEFAULT_VALIDITY_DAYS, DEFAULT_RENEW_BEFORE_DAYS)
+    return check_leaf_options(problems, args, lifetimes.SERVER_VALIDITY_DAYS)

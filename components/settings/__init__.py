@@ -21,7 +21,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails
 
 from .. import formats
-from ..pki import imported
+from ..pki import imported, lifetimes
 from ..pki.key_algorithm import KeyAlgorithm
 from ..validation import Problems
 from .values import (
@@ -118,8 +118,7 @@ class ControllerManagement(StrEnum):
 
 
 def _renewal_window(fields: dict[str, Any]) -> int:
-    # 30 days, or half the lifetime of a certificate that lives less than 60.
-    return min(30, fields["validity_days"] // 2 or 1)
+    return lifetimes.renew_before_days(fields["validity_days"])
 
 
 def _ahead_of_expiry(key: str, days: int, validity_days: int) -> list[InitErrorDetails]:
@@ -142,7 +141,7 @@ class NextAuthoritySettings(ConfigObject):
     """Subject CN of the next CA."""
     organization: Organization | None = None
     """Subject O of the next CA."""
-    validity_days: Days = 3650
+    validity_days: Days = lifetimes.CA_VALIDITY_DAYS
     """Lifetime of the next CA, in days."""
 
 
@@ -211,7 +210,7 @@ class AuthoritySettings(ConfigObject):
     """Subject CN of a CA the stack creates."""
     organization: Organization | None = None
     """Subject O of a CA the stack creates."""
-    validity_days: Days = 3650
+    validity_days: Days = lifetimes.CA_VALIDITY_DAYS
     """Lifetime of a CA the stack creates, in days."""
     certificate: CertificatePem | None = None
     """Imports an existing CA instead of creating one: its certificate, PEM, followed by any
@@ -304,7 +303,7 @@ class ServerSettings(ConfigObject):
     """subjectAltNames; they must cover `host`, which is the default."""
     ip_addresses: Annotated[tuple[IpAddress, ...], NoRepeats] = ()
     """IP subjectAltNames."""
-    validity_days: Days = 365
+    validity_days: Days = lifetimes.SERVER_VALIDITY_DAYS
     """Lifetime of the server certificate in days, at most the CA's."""
     renew_before_days: Days = Field(default_factory=_renewal_window)
     """`pulumi up` replaces the certificate this many days before it expires (default 30, at
@@ -330,7 +329,7 @@ class ClientSettings(ConfigObject):
     """Subject CN, what upstreams and `matchCn` see (default: `name`)."""
     organizations: Annotated[tuple[Organization, ...], NoRepeats] = ()
     """Subject O, the client's groups, in order (what Kubernetes reads as groups)."""
-    validity_days: Days = 180
+    validity_days: Days = lifetimes.CLIENT_VALIDITY_DAYS
     """Lifetime of the client certificate in days, at most the CA's."""
     renew_before_days: Days = Field(default_factory=_renewal_window)
     """`pulumi up` replaces the certificate this many days before it expires (default 30, at
@@ -374,9 +373,11 @@ BareSerial = pydantic.BeforeValidator(
 class CrlSettings(ConfigObject):
     """The revocation list of the client CA (`pki.crl`)."""
 
-    validity_days: Days = 30
+    validity_days: Days = lifetimes.CRL_VALIDITY_DAYS
     """Lifetime of each revocation list, in days."""
-    refresh_before_days: Days = Field(default_factory=lambda f: min(7, f["validity_days"] - 1 or 1))
+    refresh_before_days: Days = Field(
+        default_factory=lambda f: lifetimes.refresh_before_days(f["validity_days"])
+    )
     """`pulumi up` re-issues the list this many days before it expires (default 7)."""
 
     @model_validator(mode="after")
@@ -626,7 +627,7 @@ class KubernetesApiUserSettings(ConfigObject):
     """The user name, written as the certificate's CN; its key in `kubeconfigs`."""
     groups: Annotated[tuple[Organization, ...], NoRepeats] = ()
     """The user's groups, each written as an O of the certificate."""
-    validity_days: Days = 365
+    validity_days: Days = lifetimes.API_USER_VALIDITY_DAYS
     """Lifetime of the client certificate in days, at most the cluster CA's."""
     renew_before_days: Days = Field(default_factory=_renewal_window)
     """`pulumi up` replaces the certificate this many days before it expires (default 30, at
