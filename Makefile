@@ -7,28 +7,41 @@ STACK ?=
 BIN := $(VENV)/bin
 PY_SOURCES := components localkube schemas tests bench policy provider __main__.py
 
-.PHONY: up preview test lint typecheck unit engine toolchain setup system-packages bench clean schema policy
+.PHONY: up preview test lint typecheck unit engine toolchain setup system-packages test-packages bench clean schema policy
 
 setup: $(VENV)/.installed system-packages
 
-# Debian's nginx serves the conformance tests; openssl verifies chains in the unit tests;
-# faketime runs the engine tests' renewals at later dates; Java's keytool opens PKCS#12 bundles;
-# jq runs the workflows' stack listing in the unit tests, as on GitHub's runners; PostgreSQL's
-# programs run the throwaway state backend of the engine tests and `python -m localkube
-# --backend postgres` (localkube/backends.py starts its own server on 127.0.0.1).
-system-packages:
+# Debian packages, as `check:package` (`check` a command, or a file pattern that must match).
+# `make up` needs only nginx, which serves the deployed stack (python -m localkube).
+RUN_PACKAGES := nginx:nginx
+# The tests also need: openssl, which verifies chains in the unit tests; faketime, which runs the
+# engine tests' renewals at later dates; Java's keytool, which opens PKCS#12 bundles; jq, which
+# runs the workflows' stack listing in the unit tests, as on GitHub's runners; and PostgreSQL's
+# programs, which run the throwaway state backend of the engine tests and of `python -m
+# localkube --backend postgres` (localkube/backends.py starts its own server on 127.0.0.1).
+TEST_PACKAGES := openssl:openssl faketime:faketime keytool:default-jre-headless jq:jq \
+	/usr/lib/postgresql/*/bin/initdb:postgresql
+
+# install_missing PAIRS: installs the packages of PAIRS whose check fails (as root), or says which.
+define install_missing
 	@missing=""; \
-	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
-	command -v openssl >/dev/null || missing="$$missing openssl"; \
-	command -v faketime >/dev/null || missing="$$missing faketime"; \
-	command -v keytool >/dev/null || missing="$$missing default-jre-headless"; \
-	command -v jq >/dev/null || missing="$$missing jq"; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	for pair in $(1); do \
+		check=$${pair%%:*}; package=$${pair##*:}; \
+		command -v "$$check" >/dev/null 2>&1 || [ -x "/usr/sbin/$$check" ] \
+			|| ls $$check >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "please install:$$missing (Debian packages)" >&2; exit 1; fi; \
 		echo "installing$$missing"; \
 		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
 	fi
+endef
+
+system-packages:
+	$(call install_missing,$(RUN_PACKAGES))
+
+test-packages:
+	$(call install_missing,$(TEST_PACKAGES))
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,7 +56,7 @@ PULUMI_BIN = $$(command -v pulumi >/dev/null && dirname "$$(command -v pulumi)" 
 # ~/.kube/config), that stack (default dev) goes to the cluster of the current context. With
 # neither, the `local` stack goes to a throwaway cluster on this machine, is served by a local
 # nginx and checked (python -m localkube).
-up: setup system-packages
+up: setup
 	@if [ -n "$(STACK)" ] || [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then \
 		PATH="$(PULUMI_BIN):$$PATH" pulumi up --stack $(or $(STACK),dev); \
 	else \
@@ -75,13 +88,13 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup
+unit: setup test-packages
 	$(BIN)/python -m pytest tests/unit tests/conformance
 
-engine: setup toolchain
+engine: setup test-packages toolchain
 	$(BIN)/python -m pytest tests/engine
 
-test: lint typecheck toolchain
+test: lint typecheck test-packages toolchain
 	$(BIN)/python -m pytest
 
 # The JSON Schema of Pulumi.<stack>.yaml files, generated from the settings model; a unit test
@@ -92,5 +105,5 @@ schema: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-bench: setup
+bench: setup test-packages toolchain
 	$(BIN)/python -m bench.run
