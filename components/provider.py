@@ -1,6 +1,6 @@
-"""The components as a Pulumi component package `mtls`, for stacks in YAML, TypeScript, Go, C#
-or Java: `provider/` in the repository (PulumiPlugin.yaml, and a `__main__.py` that calls
-`main`) is what `pulumi package add` takes.
+"""The components as a Pulumi component package `mtls`, for stacks in other languages than
+Python (Pulumi YAML is the one tested): `provider/` in the repository (PulumiPlugin.yaml, and a
+`__main__.py` that calls `main`) is what `pulumi package add` takes.
 
 Pulumi's Python component provider host (`pulumi.provider.experimental`) derives the package
 schema from the components' type hints and docstrings. `main` prepares three things for it:
