@@ -56,6 +56,11 @@ class TlsSecretArgs(TypedDict):
     option): the Secret then keeps one name for its whole life. Otherwise (the default, right
     for any provider) the name follows the Secret's public contents, so that a replacement is
     created before the old Secret is deleted."""
+    secret_name: NotRequired[str]
+    """A name of your choice for the Secret, for what points at it by name (ingress-nginx's
+    `--default-ssl-certificate`, a workload that mounts it). Only with `updated_in_place`: a
+    provider that replaces Secrets would delete a Secret of a fixed name before creating it
+    again. Default: `<component>-secret-<digest>` (see the module docstring)."""
 
 
 class _CheckedSecret(pulumi.ComponentResource):
@@ -71,17 +76,17 @@ class _CheckedSecret(pulumi.ComponentResource):
         self,
         token: str,
         name: str,
-        namespace: str,
-        updated_in_place: bool,
+        args: TlsSecretArgs | CaSecretArgs,
         opts: pulumi.ResourceOptions | None,
     ) -> None:
-        _validate_namespace(f"{token.rsplit(':', 1)[1]} {name!r}", namespace)
+        _validate(f"{token.rsplit(':', 1)[1]} {name!r}", args)
         super().__init__(token, name, {}, opts)
-        self._namespace = namespace
-        self._updated_in_place = updated_in_place
+        self._namespace = args["namespace"]
+        self._updated_in_place = args.get("updated_in_place", False)
+        self._fixed_name = args.get("secret_name")
         self._identity = owner_identity(token, name)
-        # How preflight messages name the Secret: its generated name is not known before.
-        self._label = f"{namespace}/{name}"
+        # How preflight messages name the Secret: its derived name is not known before.
+        self._label = f"{self._namespace}/{name}"
 
     def _write(
         self,
@@ -92,11 +97,13 @@ class _CheckedSecret(pulumi.ComponentResource):
     ) -> None:
         """Writes the Secret; `public_data` is what of `string_data` may name it (never a key)."""
         role = f"{formats.object_name_prefix(name)}-secret"
-        object_name = (
-            stable_name(self._identity, role)
-            if self._updated_in_place
-            else content_name(self._identity, role, public_data)
-        )
+        object_name: pulumi.Input[str]
+        if self._fixed_name is not None:
+            object_name = self._fixed_name
+        elif self._updated_in_place:
+            object_name = stable_name(self._identity, role)
+        else:
+            object_name = content_name(self._identity, role, public_data)
         secret = k8s.core.v1.Secret(
             role,
             metadata=owned_metadata(name=object_name, namespace=self._namespace),
@@ -135,13 +142,7 @@ class TlsSecret(_CheckedSecret):
     def __init__(
         self, name: str, args: TlsSecretArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(
-            "mtls:index:TlsSecret",
-            name,
-            args["namespace"],
-            args.get("updated_in_place", False),
-            opts,
-        )
+        super().__init__("mtls:index:TlsSecret", name, args, opts)
         hosts = list(args["hosts"])
 
         def checked(values: list[str | None]) -> dict[str, str]:
@@ -189,6 +190,8 @@ class CaSecretArgs(TypedDict):
     """`ca.crl`: one PEM revocation list per CA in the client chain, concatenated."""
     updated_in_place: NotRequired[bool]
     """As for `TlsSecret`: True when the provider updates Secrets in place."""
+    secret_name: NotRequired[str]
+    """As for `TlsSecret`: a name of your choice, only with `updated_in_place`."""
 
 
 class CaSecret(_CheckedSecret):
@@ -201,13 +204,7 @@ class CaSecret(_CheckedSecret):
     def __init__(
         self, name: str, args: CaSecretArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(
-            "mtls:index:CaSecret",
-            name,
-            args["namespace"],
-            args.get("updated_in_place", False),
-            opts,
-        )
+        super().__init__("mtls:index:CaSecret", name, args, opts)
 
         def checked(values: list[str | None]) -> dict[str, str]:
             bundle, crl = values
@@ -221,7 +218,16 @@ def _public(entries: dict[str, str | None]) -> dict[str, str]:
     return {key: value for key, value in entries.items() if value}
 
 
-def _validate_namespace(component: str, namespace: object) -> None:
+def _validate(component: str, args: TlsSecretArgs | CaSecretArgs) -> None:
     problems = Problems(f"invalid arguments for {component}")
-    problems.check_text("namespace", namespace, formats.dns_label)
+    problems.check_text("namespace", args.get("namespace"), formats.dns_label)
+    if "secret_name" in args:
+        problems.check_text("secret_name", args["secret_name"], formats.dns_subdomain)
+        if not args.get("updated_in_place", False):
+            problems.add(
+                "secret_name",
+                "needs updated_in_place: true (the provider's enableSecretMutable): a provider "
+                "that replaces Secrets would delete a Secret of a fixed name before creating it "
+                "again; leave secret_name out for a derived name",
+            )
     problems.raise_if_any()

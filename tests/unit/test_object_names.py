@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.kubernetes import CaSecret
@@ -100,3 +101,42 @@ def test_every_object_the_stack_owns_is_named_and_takes_ownership_of_its_fields(
     for obj in owned:
         assert obj["metadata"]["name"], obj
         assert obj["metadata"]["annotations"].items() >= OWNED.items(), obj["metadata"]
+
+
+def test_a_secret_name_of_your_choice_is_kept(bundle: str) -> None:
+    mocks = MockRuntime()
+    try:
+        secret = mocks.run(
+            lambda: CaSecret(
+                "payments-client-ca",
+                {
+                    "namespace": "payments",
+                    "ca_bundle_pem": bundle,
+                    "updated_in_place": True,
+                    "secret_name": "payments-client-ca",
+                },
+            )
+        )
+        assert mocks.resolve(secret.secret_name) == "payments-client-ca"
+        assert mocks.resolve(secret.namespaced_name) == "payments/payments-client-ca"
+    finally:
+        mocks.close()
+
+
+def test_a_secret_name_of_your_choice_needs_in_place_updates_and_a_kubernetes_name(
+    bundle: str,
+) -> None:
+    mocks = MockRuntime()
+    try:
+        with pytest.raises(pulumi.RunError) as raised:
+            mocks.run(
+                lambda: CaSecret(
+                    "payments-client-ca",
+                    {"namespace": "payments", "ca_bundle_pem": bundle, "secret_name": "Bad_Name"},
+                )
+            )
+    finally:
+        mocks.close()
+    message = str(raised.value)
+    assert "secret_name: must be a lowercase RFC 1123 subdomain" in message
+    assert "secret_name: needs updated_in_place: true" in message
