@@ -4,6 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 STACK ?=
+# What `make up` serves the local stack with when no cluster is configured: ingress-nginx (nginx)
+# or gateway-api (Envoy Gateway and Envoy).
+ENFORCER ?= ingress-nginx
 BIN := $(VENV)/bin
 PY_SOURCES := components localkube schemas tests bench policy provider __main__.py
 
@@ -60,7 +63,7 @@ up: setup
 	@if [ -n "$(STACK)" ] || [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then \
 		PATH="$(PULUMI_BIN):$$PATH" pulumi up --stack $(or $(STACK),dev); \
 	else \
-		$(BIN)/python -m localkube; \
+		$(BIN)/python -m localkube --enforcer $(ENFORCER); \
 	fi
 
 preview: setup

@@ -26,11 +26,15 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from localkube.backends import BACKEND_KINDS, StateBackend, state_backend
 from localkube.cluster import ApiClient, LocalCluster
+from localkube.envoy_gateway import install_envoy_gateway_crds, read_gateway, serving_gateway
 from localkube.nginx import serving
 from localkube.objects import (
     IngressStatusWriter,
@@ -42,6 +46,7 @@ from localkube.state import key_pair
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACK = "local"
+ENFORCERS = ("ingress-nginx", "gateway-api")
 # Throwaway: it encrypts the secrets of a state that is deleted at the end of the run.
 LOCAL_PASSPHRASE = "mtls-ingress-local-only"
 
@@ -49,6 +54,13 @@ LOCAL_PASSPHRASE = "mtls-ingress-local-only"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localkube", description=__doc__.split("\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the run's folder")
+    parser.add_argument(
+        "--enforcer",
+        choices=ENFORCERS,
+        default="ingress-nginx",
+        help="what enforces mutual TLS: ingress-nginx (served by nginx, the default) or "
+        "gateway-api (served by Envoy Gateway and Envoy)",
+    )
     parser.add_argument(
         "--backend",
         choices=BACKEND_KINDS,
@@ -68,11 +80,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         install_ingress_nginx(client)
         writer = IngressStatusWriter(client)
         writer.start()
+        if arguments.enforcer == "gateway-api":
+            install_envoy_gateway_crds(client, bin_directory)
 
         with state_backend(arguments.backend, folder, bin_directory) as state:
             _say(f"keeping the stack's state in the {state.kind} backend {state.url}")
             environment = _engine_environment(bin_directory, state, cluster)
-            return _deploy_and_check(environment, folder, client, cluster.server)
+            config_file = _stack_file(folder, arguments.enforcer)
+            return _deploy_and_check(
+                Deployment(environment, config_file, bin_directory), folder, client, cluster.server
+            )
     finally:
         if writer is not None:
             writer.stop()
@@ -83,63 +100,108 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _deploy_and_check(
-    environment: Mapping[str, str], folder: Path, client: ApiClient, server: str
-) -> int:
+@dataclass(frozen=True)
+class Deployment:
+    """How to run pulumi for the `local` stack: its environment and its stack config file."""
+
+    environment: Mapping[str, str]
+    config_file: Path
+    bin_directory: Path
+
+    def pulumi(self, *arguments: str) -> None:
+        subprocess.run(
+            ["pulumi", "--non-interactive", *arguments],
+            cwd=PROJECT_DIR,
+            env=dict(self.environment),
+            check=True,
+        )
+
+    def up(self) -> None:
+        self.pulumi("up", "--yes", "--stack", STACK, "--config-file", str(self.config_file))
+
+    def output(self, *arguments: str) -> str:
+        completed = subprocess.run(
+            ["pulumi", "--non-interactive", *arguments, "--stack", STACK],
+            cwd=PROJECT_DIR,
+            env=dict(self.environment),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return completed.stdout
+
+
+def _stack_file(folder: Path, enforcer: str) -> Path:
+    """`Pulumi.local.yaml` as committed, or, for Gateway API, with the enforcer switched to
+    Envoy Gateway (and no ingress-nginx controller ConfigMap to patch): a copy in the run's
+    folder, so that the checkout's file is never written."""
+    committed = PROJECT_DIR / f"Pulumi.{STACK}.yaml"
+    if enforcer == "ingress-nginx":
+        return committed
+    document = yaml.safe_load(committed.read_text())
+    document["config"] |= {
+        "mtls-ingress:enforcer": "gateway-api",
+        "mtls-ingress:gateway": {"className": "envoy-gateway", "implementation": "envoy-gateway"},
+        "mtls-ingress:controller": {"manage": "none"},
+    }
+    copy = folder / committed.name
+    copy.write_text(yaml.safe_dump(document))
+    return copy
+
+
+def _deploy_and_check(deployment: Deployment, folder: Path, client: ApiClient, server: str) -> int:
     """Deploys the `local` stack with what its config needs in the cluster, and checks what
-    the API server then holds as served by nginx."""
-    _pulumi(environment, "stack", "init", STACK)
-    config = _stack_config(environment)
+    the API server then holds as served by its enforcer's data plane."""
+    deployment.pulumi("stack", "init", STACK)
+    config = _stack_config(deployment)
     namespace = config["namespace"]
     backend = config["ingress"]["backend"]
     install_backend(client, namespace, backend["service"], int(backend["port"]))
     _say(f"deploying stack {STACK} to {server}")
-    _pulumi(environment, "up", "--yes", "--stack", STACK)
+    deployment.up()
 
-    ingress_name = config["ingress"].get("name", backend["service"])
-    ingress, secrets, controller_data = read_served(client, namespace, ingress_name)
-    return _check_served(environment, folder, ingress, secrets, controller_data)
-
-
-def _check_served(
-    environment: Mapping[str, str],
-    folder: Path,
-    ingress: Mapping[str, Any],
-    secrets: Mapping[str, Mapping[str, Any]],
-    controller_data: Mapping[str, str],
-) -> int:
-    """Serves what was deployed with nginx and checks it as a client would."""
+    name = config["ingress"].get("name", backend["service"])
+    if config.get("enforcer") == "gateway-api":
+        objects = read_gateway(client, namespace, config["gateway"].get("name") or name)
+        served_folder = folder / "envoy-gateway"
+        with serving_gateway(objects, served_folder, deployment.bin_directory) as port:
+            _say(f"serving the deployed Gateway with Envoy Gateway and Envoy on 127.0.0.1:{port}")
+            return _check(deployment, folder, port)
+    ingress, secrets, controller_data = read_served(client, namespace, name)
     nginx_folder = folder / "nginx"
     nginx_folder.mkdir()
     with serving(
         ingress=ingress, secrets=secrets, controller_data=controller_data, directory=nginx_folder
     ) as (_site, port):
         _say(f"serving the deployed Ingress and Secrets with nginx on 127.0.0.1:{port}")
-        checked = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "components.check",
-                "--stack",
-                STACK,
-                "--connect-to",
-                f"127.0.0.1:{port}",
-                *_revoked_clients(environment, folder / "revoked"),
-            ],
-            cwd=PROJECT_DIR,
-            env=dict(environment),
-            check=False,
-        )
+        return _check(deployment, folder, port)
+
+
+def _check(deployment: Deployment, folder: Path, port: int) -> int:
+    """The check command against what serves the stack on 127.0.0.1:`port`."""
+    checked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "components.check",
+            "--stack",
+            STACK,
+            "--connect-to",
+            f"127.0.0.1:{port}",
+            *_revoked_clients(deployment, folder / "revoked"),
+        ],
+        cwd=PROJECT_DIR,
+        env=dict(deployment.environment),
+        check=False,
+    )
     return checked.returncode
 
 
-def _revoked_clients(environment: Mapping[str, str], folder: Path) -> list[str]:
+def _revoked_clients(deployment: Deployment, folder: Path) -> list[str]:
     """`--revoked CERT KEY` for each revoked client, from the state: the stack does not export
     their keys, but the check should see them refused too."""
-    revoked = json.loads(
-        _pulumi_output(environment, "stack", "output", "revokedClientSerials", "--json")
-    )
-    exported = _pulumi_output(environment, "stack", "export", "--show-secrets")
+    revoked = json.loads(deployment.output("stack", "output", "revokedClientSerials", "--json"))
+    exported = deployment.output("stack", "export", "--show-secrets")
     folder.mkdir(mode=0o700)
     arguments = []
     for name in revoked:
@@ -176,35 +238,15 @@ def _engine_environment(
     }
 
 
-def _stack_config(environment: Mapping[str, str]) -> dict[str, Any]:
+def _stack_config(deployment: Deployment) -> dict[str, Any]:
     """The stack's `mtls-ingress:` config as the engine reads it, objects decoded."""
     prefix = "mtls-ingress:"
+    listed = deployment.output("config", "--json", "--config-file", str(deployment.config_file))
     return {
         key.removeprefix(prefix): entry.get("objectValue", entry.get("value"))
-        for key, entry in json.loads(_pulumi_output(environment, "config", "--json")).items()
+        for key, entry in json.loads(listed).items()
         if key.startswith(prefix)
     }
-
-
-def _pulumi_output(environment: Mapping[str, str], *arguments: str) -> str:
-    completed = subprocess.run(
-        ["pulumi", "--non-interactive", *arguments, "--stack", STACK],
-        cwd=PROJECT_DIR,
-        env=dict(environment),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return completed.stdout
-
-
-def _pulumi(environment: Mapping[str, str], *arguments: str) -> None:
-    subprocess.run(
-        ["pulumi", "--non-interactive", *arguments],
-        cwd=PROJECT_DIR,
-        env=dict(environment),
-        check=True,
-    )
 
 
 def _say(message: str) -> None:

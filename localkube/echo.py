@@ -23,9 +23,10 @@ class _EchoHeaders(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def echo_upstream() -> Iterator[tuple[str, int]]:
-    """Serves on a free loopback port for the duration of the block."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHeaders)
+def echo_upstream(port: int = 0) -> Iterator[tuple[str, int]]:
+    """Serves on a loopback port (`port`, by default a free one) for the duration of the
+    block."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), _EchoHeaders)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

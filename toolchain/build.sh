@@ -9,6 +9,7 @@
 #   actionlint.sh           actionlint, the linter of the GitHub Actions workflows
 #   yaml-language-host.sh   pulumi-language-yaml, for the YAML stack that uses the components
 #   versitygw.sh            versitygw, the S3 gateway of the tests' S3 state backend
+#   envoy-gateway.sh        envoy-gateway, the controller that serves gateway-api stacks via Envoy
 #
 # and installs the plugins into the Pulumi home (install-plugins.sh).
 #
@@ -21,7 +22,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 recipes=(pulumi-cli tls-provider kubernetes-provider kubernetes-api actionlint yaml-language-host
-    versitygw)
+    versitygw envoy-gateway)
 
 if [ "${1:-}" = "--print" ]; then
     for recipe in "${recipes[@]}"; do

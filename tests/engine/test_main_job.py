@@ -1,7 +1,8 @@
 """The README's main command without a cluster: `python -m localkube` (what `make up` runs)
 builds what it needs, deploys the `local` stack to a throwaway control plane, serves it with
 nginx and ends with the check's verdict; with `--backend`, its state is kept in an object store
-or in PostgreSQL instead of a folder."""
+or in PostgreSQL instead of a folder; `make up ENFORCER=gateway-api` serves the stack switched to
+Gateway API through Envoy Gateway and Envoy."""
 
 from __future__ import annotations
 
@@ -47,3 +48,22 @@ def test_the_local_stack_keeps_its_state_in_a_server(backend: str, url: str) -> 
     assert completed.returncode == 0, output
     assert f"state in the {backend} backend {url}" in completed.stdout, output
     assert completed.stdout.rstrip().endswith("mTLS is enforced"), output
+
+
+def test_the_gateway_variant_is_served_by_envoy_gateway_and_envoy() -> None:
+    toolchain_bin()
+    completed = subprocess.run(
+        ["make", "up", "ENFORCER=gateway-api"],
+        cwd=PROJECT_DIR,
+        env={key: value for key, value in os.environ.items() if key not in ("KUBECONFIG", "STACK")},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output
+    assert "serving the deployed Gateway with Envoy Gateway and Envoy on 127.0.0.1:" in output
+    assert completed.stdout.rstrip().endswith("mTLS is enforced"), output
+    assert "valid client checkout        accepted  accepted  HTTP 200" in completed.stdout
+    assert "revoked client legacy-batch  rejected  rejected  TLS handshake refused" in output

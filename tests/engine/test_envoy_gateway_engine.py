@@ -1,0 +1,172 @@
+"""`enforcer: gateway-api` enforced for real: the committed `local` stack, switched to Gateway API
+with Envoy Gateway as the implementation, deployed by the real engine to the local API server
+(with the Gateway API and Envoy Gateway CRDs of the release the toolchain builds); the Gateway,
+its HTTPRoute, the ClientTrafficPolicy, the Secrets and the ConfigMap read back from the API
+server and served by Envoy Gateway's own controller and a real Envoy (localkube.envoy_gateway);
+every answer below is Envoy's.
+
+The tests run in order on one stack, as an operator's runs would."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+import yaml
+from cryptography import x509
+
+from components.check import request
+from localkube.cluster import LocalCluster
+from localkube.envoy_gateway import (
+    install_envoy_gateway_crds,
+    read_gateway,
+    serving_gateway,
+    write_resources,
+)
+from localkube.objects import install_backend
+from localkube.state import key_pair
+from tests.engine.conftest import Engine, new_engine, project_program, toolchain_bin
+from tests.engine.faults import LOCAL, PREFIX
+from tests.engine.live import exported_state
+from tests.pki_material import issue_client, make_authority
+
+NAMESPACE = "envoy-gateway"
+HOST = LOCAL["mtls-ingress:host"]
+BACKEND = LOCAL["mtls-ingress:ingress"]["backend"]
+URL = f"https://{HOST}/"
+REFRESH_TIMEOUT_SECONDS = 60
+
+
+@dataclass
+class Served:
+    engine: Engine
+    cluster: LocalCluster
+    directory: Path
+    port: int
+    upstream_port: int
+
+    def files(self, name: str, certificate: str, key: str) -> tuple[Path, Path]:
+        certificate_file = self.directory / f"{name}.crt"
+        key_file = self.directory / f"{name}.key"
+        certificate_file.write_text(certificate)
+        key_file.write_text(key)
+        return certificate_file, key_file
+
+    def client(self, name: str) -> tuple[Path, Path]:
+        """A client's certificate chain and key, from the state (revoked ones too)."""
+        certificate, key = key_pair(exported_state(self.engine), f"mtls-ingress-client-{name}")
+        return self.files(name, certificate, key)
+
+    def get(self, client: tuple[Path, Path] | None) -> int | str:
+        """Envoy's answer to a request: the HTTP status, or "refused" at the handshake."""
+        certificate, key = client or (None, None)
+        try:
+            return request(
+                URL,
+                ca_file=self.server_ca,
+                certificate_file=certificate,
+                key_file=key,
+                connect_to=("127.0.0.1", self.port),
+            ).status
+        except ssl.SSLError as error:
+            assert not isinstance(error, ssl.SSLCertVerificationError), error
+            return "refused"
+
+    @property
+    def server_ca(self) -> Path:
+        path = self.directory / "server-ca.crt"
+        path.write_text(self.engine.outputs()["serverCaCertificate"])
+        return path
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("envoy-gateway")
+    client = cluster.client()
+    install_envoy_gateway_crds(client, toolchain_bin())
+    install_backend(client, NAMESPACE, BACKEND["service"], int(BACKEND["port"]))
+    document = {key.removeprefix(PREFIX): value for key, value in LOCAL.items()}
+    document |= {
+        "namespace": NAMESPACE,
+        "enforcer": "gateway-api",
+        "gateway": {"className": "envoy-gateway", "implementation": "envoy-gateway"},
+        "controller": {"manage": "none"},
+    }
+    engine = new_engine(
+        root, project_program(root, document), "dev", KUBECONFIG=str(cluster.kubeconfig)
+    )
+    engine.run("up", "--yes", "--skip-preview")
+    objects = read_gateway(client, NAMESPACE, BACKEND["service"])
+    with serving_gateway(objects, root / "envoy-gateway", toolchain_bin()) as port:
+        yield Served(engine, cluster, root, port, _upstream_port(root / "envoy-gateway"))
+    engine.run("destroy", "--yes", "--skip-preview", check=False)
+
+
+def _upstream_port(directory: Path) -> int:
+    """The port of the upstream that stands for the backend Service (see localkube)."""
+    documents = yaml.safe_load_all((directory / "resources" / "resources.yaml").read_text())
+    (backend,) = [d for d in documents if d and d["kind"] == "Backend"]
+    return int(backend["spec"]["endpoints"][0]["ip"]["port"])
+
+
+def test_a_request_without_a_client_certificate_is_refused(served: Served) -> None:
+    assert served.get(None) == "refused"
+
+
+@pytest.mark.parametrize("name", ["checkout", "reporting"])
+def test_each_valid_client_reaches_the_backend(served: Served, name: str) -> None:
+    assert served.get(served.client(name)) == 200
+
+
+def test_the_revoked_client_is_refused_through_the_crl_of_the_client_traffic_policy(
+    served: Served,
+) -> None:
+    assert served.get(served.client("legacy-batch")) == "refused"
+
+
+def test_a_client_of_a_foreign_ca_is_refused(served: Served) -> None:
+    foreign = make_authority("Foreign Clients CA")
+    certificate, key = issue_client(foreign.certificate, foreign.key, "checkout")
+    assert served.get(served.files("foreign", certificate, key)) == "refused"
+
+
+def test_the_backend_receives_the_client_certificate(served: Served) -> None:
+    # passCertificateToUpstream: Envoy sets x-forwarded-client-cert with the certificate.
+    certificate, key = served.client("checkout")
+    response = request(
+        URL,
+        ca_file=served.server_ca,
+        certificate_file=certificate,
+        key_file=key,
+        connect_to=("127.0.0.1", served.port),
+    )
+    headers = json.loads(response.body)
+    forwarded = headers["x-forwarded-client-cert"]
+    assert "Cert=" in forwarded
+    serial = served.engine.outputs()["clientCertificates"]["checkout"]["serialNumber"]
+    assert f"{int(serial):x}" in _forwarded_serial_hex(forwarded)
+
+
+def _forwarded_serial_hex(forwarded: str) -> str:
+    """The serial of the certificate in an x-forwarded-client-cert header (URL-encoded PEM)."""
+    pem = unquote(forwarded.split("Cert=", 1)[1].split(";", 1)[0].strip('"'))
+    return f"{x509.load_pem_x509_certificate(pem.encode()).serial_number:x}"
+
+
+def test_a_revocation_deployed_later_is_enforced_by_envoy(served: Served) -> None:
+    served.engine.run("config", "set", "--path", "mtls-ingress:pki.clients[1].revoked", "true")
+    served.engine.run("up", "--yes", "--skip-preview")
+    objects = read_gateway(served.cluster.client(), NAMESPACE, BACKEND["service"])
+    write_resources(served.directory / "envoy-gateway" / "resources", objects, served.upstream_port)
+    reporting = served.client("reporting")
+    deadline = time.monotonic() + REFRESH_TIMEOUT_SECONDS
+    while served.get(reporting) != "refused":
+        assert time.monotonic() < deadline, "Envoy still accepts the revoked client"
+        time.sleep(1)
+    assert served.get(served.client("checkout")) == 200
