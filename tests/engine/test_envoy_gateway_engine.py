@@ -9,17 +9,21 @@ The tests run in order on one stack, as an operator's runs would."""
 
 from __future__ import annotations
 
+import base64
 import json
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
 import yaml
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
 from components.check import request
 from localkube.cluster import LocalCluster
@@ -34,13 +38,16 @@ from localkube.state import key_pair
 from tests.engine.conftest import Engine, new_engine, project_program, toolchain_bin
 from tests.engine.faults import LOCAL, PREFIX
 from tests.engine.live import exported_state
-from tests.pki_material import issue_client, make_authority
+from tests.pki_material import issue_client, load_authority, make_authority
 
 NAMESPACE = "envoy-gateway"
 HOST = LOCAL["mtls-ingress:host"]
 BACKEND = LOCAL["mtls-ingress:ingress"]["backend"]
 URL = f"https://{HOST}/"
 REFRESH_TIMEOUT_SECONDS = 60
+# What Envoy answers with `verifyClient: optional` (AllowInsecureFallback, and the
+# ClientTrafficPolicy's `optional: true`), per client certificate presented.
+OPTIONAL_ANSWERS: dict[str, int | str] = {"foreign": "refused", "revoked": "refused", "valid": 200}
 
 
 @dataclass
@@ -170,3 +177,65 @@ def test_a_revocation_deployed_later_is_enforced_by_envoy(served: Served) -> Non
         assert time.monotonic() < deadline, "Envoy still accepts the revoked client"
         time.sleep(1)
     assert served.get(served.client("checkout")) == 200
+
+
+def _served_with(served: Served, change: Callable[[dict[str, Any]], None]) -> None:
+    """Gives Envoy Gateway the deployed objects, each changed by `change`."""
+    objects = read_gateway(served.cluster.client(), NAMESPACE, BACKEND["service"])
+    for obj in objects:
+        change(obj)
+    write_resources(served.directory / "envoy-gateway" / "resources", objects, served.upstream_port)
+
+
+def _until(served: Served, client: tuple[Path, Path] | None, answer: int | str) -> None:
+    deadline = time.monotonic() + REFRESH_TIMEOUT_SECONDS
+    while (got := served.get(client)) != answer:
+        assert time.monotonic() < deadline, f"Envoy still answers {got}, not {answer}"
+        time.sleep(1)
+
+
+def test_with_an_expired_crl_no_request_reaches_the_backend(served: Served) -> None:
+    # Envoy Gateway refuses the ClientTrafficPolicy ("CRL is expired") and answers every
+    # route with 500: valid and revoked clients alike get no further than Envoy.
+    exported = exported_state(served.engine)
+    ca_certificate, ca_key = key_pair(exported, "mtls-ingress-client-ca")
+    issuer = load_authority(ca_certificate, ca_key)
+    now = datetime.now(UTC)
+    expired = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.certificate.subject)
+        .last_update(now - timedelta(days=31))
+        .next_update(now - timedelta(days=1))
+        .add_extension(x509.CRLNumber(1), critical=False)
+        .sign(issuer.key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+    )
+
+    def with_expired_crl(obj: dict[str, Any]) -> None:
+        if obj["kind"] == "Secret" and "ca.crl" in obj.get("data", {}):
+            obj["data"]["ca.crl"] = base64.b64encode(expired).decode()
+
+    checkout = served.client("checkout")
+    _served_with(served, with_expired_crl)
+    _until(served, checkout, 500)
+    assert served.get(served.client("legacy-batch")) == 500
+    assert served.get(None) == "refused"
+    _served_with(served, lambda _obj: None)
+    _until(served, checkout, 200)
+
+
+def test_with_verify_client_optional_envoy_lets_no_certificate_through_and_refuses_bad_ones(
+    served: Served,
+) -> None:
+    served.engine.run("config", "set", "--path", "mtls-ingress:ingress.verifyClient", "optional")
+    served.engine.run("up", "--yes", "--skip-preview")
+    _served_with(served, lambda _obj: None)
+    _until(served, None, 200)
+    foreign = make_authority("Another Foreign Clients CA")
+    certificate, key = issue_client(foreign.certificate, foreign.key, "checkout")
+    observed = {
+        "foreign": served.get(served.files("foreign-optional", certificate, key)),
+        "revoked": served.get(served.client("legacy-batch")),
+        "valid": served.get(served.client("checkout")),
+    }
+    assert observed == OPTIONAL_ANSWERS
