@@ -3,7 +3,8 @@ with Envoy Gateway as the implementation, deployed by the real engine to the loc
 (with the Gateway API and Envoy Gateway CRDs of the release the toolchain builds); the Gateway,
 its HTTPRoute, the ClientTrafficPolicy, the Secrets and the ConfigMap read back from the API
 server and served by Envoy Gateway's own controller and a real Envoy (localkube.envoy_gateway);
-every answer below is Envoy's.
+every answer below is Envoy's. Twice: with the CAs signing directly, and with an intermediate
+under each.
 
 The tests run in order on one stack, as an operator's runs would."""
 
@@ -54,6 +55,7 @@ OPTIONAL_ANSWERS: dict[str, int | str] = {"foreign": "refused", "revoked": "refu
 class Served:
     engine: Engine
     cluster: LocalCluster
+    namespace: str
     directory: Path
     port: int
     upstream_port: int
@@ -92,15 +94,26 @@ class Served:
         return path
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("envoy-gateway")
+@pytest.fixture(scope="module", params=["roots", "intermediates"])
+def served(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    cluster: LocalCluster,
+) -> Iterator[Served]:
+    """The local stack on Envoy; with `intermediates`, each CA signs through an intermediate,
+    so that clients present two-level chains and the CRL bundle holds a list per CA."""
+    root = tmp_path_factory.mktemp(f"envoy-gateway-{request.param}")
+    namespace = f"{NAMESPACE}-{request.param}"
     client = cluster.client()
     install_envoy_gateway_crds(client, toolchain_bin())
-    install_backend(client, NAMESPACE, BACKEND["service"], int(BACKEND["port"]))
+    install_backend(client, namespace, BACKEND["service"], int(BACKEND["port"]))
     document = {key.removeprefix(PREFIX): value for key, value in LOCAL.items()}
+    if request.param == "intermediates":
+        pki = document["pki"]
+        pki["serverCa"]["intermediate"] = {"commonName": "Local Payments Server Issuing CA"}
+        pki["clientCa"]["intermediate"] = {"commonName": "Local Payments Client Issuing CA"}
     document |= {
-        "namespace": NAMESPACE,
+        "namespace": namespace,
         "enforcer": "gateway-api",
         "gateway": {"className": "envoy-gateway", "implementation": "envoy-gateway"},
         "controller": {"manage": "none"},
@@ -109,9 +122,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> I
         root, project_program(root, document), "dev", KUBECONFIG=str(cluster.kubeconfig)
     )
     engine.run("up", "--yes", "--skip-preview")
-    objects = read_gateway(client, NAMESPACE, BACKEND["service"])
+    objects = read_gateway(client, namespace, BACKEND["service"])
     with serving_gateway(objects, root / "envoy-gateway", toolchain_bin()) as port:
-        yield Served(engine, cluster, root, port, _upstream_port(root / "envoy-gateway"))
+        yield Served(engine, cluster, namespace, root, port, _upstream_port(root / "envoy-gateway"))
     engine.run("destroy", "--yes", "--skip-preview", check=False)
 
 
@@ -169,7 +182,7 @@ def _forwarded_serial_hex(forwarded: str) -> str:
 def test_a_revocation_deployed_later_is_enforced_by_envoy(served: Served) -> None:
     served.engine.run("config", "set", "--path", "mtls-ingress:pki.clients[1].revoked", "true")
     served.engine.run("up", "--yes", "--skip-preview")
-    objects = read_gateway(served.cluster.client(), NAMESPACE, BACKEND["service"])
+    objects = read_gateway(served.cluster.client(), served.namespace, BACKEND["service"])
     write_resources(served.directory / "envoy-gateway" / "resources", objects, served.upstream_port)
     reporting = served.client("reporting")
     deadline = time.monotonic() + REFRESH_TIMEOUT_SECONDS
@@ -181,7 +194,7 @@ def test_a_revocation_deployed_later_is_enforced_by_envoy(served: Served) -> Non
 
 def _served_with(served: Served, change: Callable[[dict[str, Any]], None]) -> None:
     """Gives Envoy Gateway the deployed objects, each changed by `change`."""
-    objects = read_gateway(served.cluster.client(), NAMESPACE, BACKEND["service"])
+    objects = read_gateway(served.cluster.client(), served.namespace, BACKEND["service"])
     for obj in objects:
         change(obj)
     write_resources(served.directory / "envoy-gateway" / "resources", objects, served.upstream_port)
