@@ -141,7 +141,8 @@ class MtlsIngressStack(pulumi.ComponentResource):
         """
         settings = parse_settings(args, secret_keys)
         super().__init__("mtls:index:MtlsIngressStack", name, {}, opts)
-        for warning in settings.expiry_warnings(datetime.now(UTC)) + settings.schedule_warnings():
+        warnings = settings.expiry_warnings(datetime.now(UTC)) + settings.schedule_warnings()
+        for warning in warnings + settings.enforcer_warnings():
             pulumi.log.warn(warning, resource=self)
         self.settings = settings
         pki = settings.pki

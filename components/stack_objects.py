@@ -63,7 +63,7 @@ class StackPki:
 
 @dataclass(frozen=True)
 class StackObjects:
-    controller_config: ControllerConfig
+    controller_config: ControllerConfig | None
     ingress: MtlsIngress | None
     server_tls_secret: TlsSecret | None
     client_ca_secret: CaSecret | None
@@ -89,15 +89,21 @@ def declare_objects(
     namespace = settings.namespace
     algorithm = settings.pki.key_algorithm.value
     controller = settings.controller
-    controller_config = ControllerConfig(
-        f"{name}-controller",
-        {
-            "manage": controller.manage.value,
-            "namespace": controller.namespace,
-            "config_map_name": controller.config_map_name,
-            "settings": dict(controller.settings),
-        },
-        opts,
+    # `controller` is the ingress-nginx controller's ConfigMap: a Gateway API stack leaves it
+    # alone, so that it deploys where no ingress-nginx runs.
+    controller_config = (
+        ControllerConfig(
+            f"{name}-controller",
+            {
+                "manage": controller.manage.value,
+                "namespace": controller.namespace,
+                "config_map_name": controller.config_map_name,
+                "settings": dict(controller.settings),
+            },
+            opts,
+        )
+        if settings.enforcer is Enforcer.INGRESS_NGINX
+        else None
     )
 
     ingress_args = MtlsIngressArgs(

@@ -77,11 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"starting a local Kubernetes API server in {folder}")
         cluster.start()
         client = cluster.client()
-        install_ingress_nginx(client)
-        writer = IngressStatusWriter(client)
-        writer.start()
         if arguments.enforcer == "gateway-api":
+            # A cluster with Envoy Gateway and no ingress-nginx.
             install_envoy_gateway_crds(client, bin_directory)
+        else:
+            install_ingress_nginx(client)
+            writer = IngressStatusWriter(client)
+            writer.start()
 
         with state_backend(arguments.backend, folder, bin_directory) as state:
             _say(f"keeping the stack's state in the {state.kind} backend {state.url}")
@@ -133,8 +135,7 @@ class Deployment:
 
 def _stack_file(folder: Path, enforcer: str) -> Path:
     """`Pulumi.local.yaml` as committed, or, for Gateway API, with the enforcer switched to
-    Envoy Gateway (and no ingress-nginx controller ConfigMap to patch): a copy in the run's
-    folder, so that the checkout's file is never written."""
+    Envoy Gateway: a copy in the run's folder, so that the checkout's file is never written."""
     committed = PROJECT_DIR / f"Pulumi.{STACK}.yaml"
     if enforcer == "ingress-nginx":
         return committed
@@ -142,7 +143,6 @@ def _stack_file(folder: Path, enforcer: str) -> Path:
     document["config"] |= {
         "mtls-ingress:enforcer": "gateway-api",
         "mtls-ingress:gateway": {"className": "envoy-gateway", "implementation": "envoy-gateway"},
-        "mtls-ingress:controller": {"manage": "none"},
     }
     copy = folder / committed.name
     copy.write_text(yaml.safe_dump(document))

@@ -764,6 +764,16 @@ class StackSettings(ConfigObject):
         days = (root.validity_days, self.mesh.ca_validity_days)
         return valid(self, [problem(("mesh", "caValidityDays"), message.format(*days))])
 
+    def enforcer_warnings(self) -> list[str]:
+        """Settings that the chosen enforcer does not use."""
+        if self.enforcer is Enforcer.GATEWAY_API and "controller" in self.model_fields_set:
+            return [
+                "controller: configures the ingress-nginx controller, which `enforcer: "
+                "gateway-api` does not use: the stack leaves its ConfigMap alone; remove "
+                "`controller`"
+            ]
+        return []
+
     def schedule_warnings(self) -> list[str]:
         """Renewal and refresh windows that one missed scheduled `pulumi up` could let pass.
 

@@ -116,7 +116,6 @@ def served(
         "namespace": namespace,
         "enforcer": "gateway-api",
         "gateway": {"className": "envoy-gateway", "implementation": "envoy-gateway"},
-        "controller": {"manage": "none"},
     }
     engine = new_engine(
         root, project_program(root, document), "dev", KUBECONFIG=str(cluster.kubeconfig)

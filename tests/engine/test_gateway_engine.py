@@ -70,7 +70,10 @@ def test_one_setting_moves_the_stack_from_the_ingress_to_a_gateway(stack: Engine
         ("create", "kubernetes:gateway.networking.k8s.io/v1:Gateway"),
         ("create", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"),
         ("create", "mtls:index:MtlsGateway"),
+        # The ingress-nginx controller's ConfigMap is no longer the stack's to patch.
+        ("delete", "kubernetes:core/v1:ConfigMapPatch"),
         ("delete", "kubernetes:networking.k8s.io/v1:Ingress"),
+        ("delete", "mtls:index:ControllerConfig"),
         ("delete", "mtls:index:MtlsIngress"),
     ]
     stack.run("up", "--yes", "--skip-preview")

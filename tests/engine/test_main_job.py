@@ -51,6 +51,7 @@ def test_the_local_stack_keeps_its_state_in_a_server(backend: str, url: str) -> 
 
 
 def test_the_gateway_variant_is_served_by_envoy_gateway_and_envoy() -> None:
+    # Its API server has Envoy Gateway's CRDs and no ingress-nginx: the stack deploys there.
     toolchain_bin()
     completed = subprocess.run(
         ["make", "up", "ENFORCER=gateway-api"],

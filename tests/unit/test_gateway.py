@@ -192,3 +192,25 @@ def test_what_gateway_api_cannot_express_fails_before_anything_is_created(
         mocks.run_program(config)
     assert message in str(raised.value)
     assert mocks.emulator.registered == []
+
+
+def test_a_gateway_stack_leaves_the_ingress_nginx_controller_alone_and_says_so(
+    mocks: MockRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
+    # dev_config sets `controller` (manage: patch): a Gateway API stack declares no patch of
+    # ingress-nginx's ConfigMap, which a cluster with only Envoy Gateway does not have.
+    with caplog.at_level(logging.WARNING):
+        objects = _declared(mocks, gateway_config())["objects"]
+    assert "ConfigMapPatch" not in objects
+    assert any("`enforcer: gateway-api` does not use" in r.getMessage() for r in caplog.records)
+
+
+def test_a_gateway_stack_without_a_controller_section_warns_of_nothing_about_it(
+    mocks: MockRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = gateway_config()
+    del config["controller"]
+    with caplog.at_level(logging.WARNING):
+        objects = _declared(mocks, config)["objects"]
+    assert "ConfigMapPatch" not in objects
+    assert not any("controller:" in r.getMessage() for r in caplog.records)
