@@ -35,6 +35,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from localkube.processes import free_port, stop_process
 
 READY_TIMEOUT_SECONDS = 60
+TOO_MANY_REQUESTS_RETRIES = 10
 SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/24"
 
 
@@ -246,8 +247,17 @@ class ApiClient:
         request = urllib.request.Request(self.server + path, data=data, method=method)
         if data is not None:
             request.add_header("Content-Type", content_type)
-        with urllib.request.urlopen(request, context=self.context, timeout=30) as response:
-            payload = response.read()
+        for attempt in range(TOO_MANY_REQUESTS_RETRIES + 1):
+            try:
+                with urllib.request.urlopen(request, context=self.context, timeout=30) as response:
+                    payload = response.read()
+                break
+            except urllib.error.HTTPError as error:
+                # 429: the API server asks to come back, e.g. while the storage of a custom
+                # resource just defined is being set up.
+                if error.code != 429 or attempt == TOO_MANY_REQUESTS_RETRIES:
+                    raise
+                time.sleep(float(error.headers.get("Retry-After") or 1))
         return payload if raw else json.loads(payload)
 
 

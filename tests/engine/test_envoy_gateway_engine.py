@@ -15,6 +15,7 @@ import json
 import ssl
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,6 +95,38 @@ class Served:
         return path
 
 
+def local_document(namespace: str, implementation: str = "envoy-gateway") -> dict[str, Any]:
+    """The committed local stack's config, switched to Gateway API, in `namespace`."""
+    document = {key.removeprefix(PREFIX): value for key, value in LOCAL.items()}
+    return document | {
+        "namespace": namespace,
+        "enforcer": "gateway-api",
+        "gateway": {"className": "envoy-gateway", "implementation": implementation},
+    }
+
+
+@contextmanager
+def served_on_envoy(
+    root: Path, cluster: LocalCluster, namespace: str, document: dict[str, Any]
+) -> Iterator[Served]:
+    """The program with `document` deployed to the local API server by the real engine, and
+    served by Envoy Gateway and Envoy until the block exits."""
+    client = cluster.client()
+    install_envoy_gateway_crds(client, toolchain_bin())
+    install_backend(client, namespace, BACKEND["service"], int(BACKEND["port"]))
+    engine = new_engine(
+        root, project_program(root, document), "dev", KUBECONFIG=str(cluster.kubeconfig)
+    )
+    engine.run("up", "--yes", "--skip-preview")
+    objects = read_gateway(client, namespace, BACKEND["service"])
+    try:
+        with serving_gateway(objects, root / "envoy-gateway", toolchain_bin()) as port:
+            upstream = _upstream_port(root / "envoy-gateway")
+            yield Served(engine, cluster, namespace, root, port, upstream)
+    finally:
+        engine.run("destroy", "--yes", "--skip-preview", check=False)
+
+
 @pytest.fixture(scope="module", params=["roots", "intermediates"])
 def served(
     request: pytest.FixtureRequest,
@@ -102,29 +135,15 @@ def served(
 ) -> Iterator[Served]:
     """The local stack on Envoy; with `intermediates`, each CA signs through an intermediate,
     so that clients present two-level chains and the CRL bundle holds a list per CA."""
-    root = tmp_path_factory.mktemp(f"envoy-gateway-{request.param}")
     namespace = f"{NAMESPACE}-{request.param}"
-    client = cluster.client()
-    install_envoy_gateway_crds(client, toolchain_bin())
-    install_backend(client, namespace, BACKEND["service"], int(BACKEND["port"]))
-    document = {key.removeprefix(PREFIX): value for key, value in LOCAL.items()}
+    document = local_document(namespace)
     if request.param == "intermediates":
         pki = document["pki"]
         pki["serverCa"]["intermediate"] = {"commonName": "Local Payments Server Issuing CA"}
         pki["clientCa"]["intermediate"] = {"commonName": "Local Payments Client Issuing CA"}
-    document |= {
-        "namespace": namespace,
-        "enforcer": "gateway-api",
-        "gateway": {"className": "envoy-gateway", "implementation": "envoy-gateway"},
-    }
-    engine = new_engine(
-        root, project_program(root, document), "dev", KUBECONFIG=str(cluster.kubeconfig)
-    )
-    engine.run("up", "--yes", "--skip-preview")
-    objects = read_gateway(client, namespace, BACKEND["service"])
-    with serving_gateway(objects, root / "envoy-gateway", toolchain_bin()) as port:
-        yield Served(engine, cluster, namespace, root, port, _upstream_port(root / "envoy-gateway"))
-    engine.run("destroy", "--yes", "--skip-preview", check=False)
+    root = tmp_path_factory.mktemp(f"envoy-gateway-{request.param}")
+    with served_on_envoy(root, cluster, namespace, document) as served:
+        yield served
 
 
 def _upstream_port(directory: Path) -> int:
