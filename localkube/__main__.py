@@ -164,9 +164,12 @@ def _deploy_and_check(deployment: Deployment, folder: Path, client: ApiClient, s
     if config.get("enforcer") == "gateway-api":
         objects = read_gateway(client, namespace, config["gateway"].get("name") or name)
         served_folder = folder / "envoy-gateway"
-        with serving_gateway(objects, served_folder, deployment.bin_directory) as port:
-            _say(f"serving the deployed Gateway with Envoy Gateway and Envoy on 127.0.0.1:{port}")
-            return _check(deployment, folder, port)
+        with serving_gateway(objects, served_folder, deployment.bin_directory) as gateway:
+            _say(
+                "serving the deployed Gateway with Envoy Gateway and Envoy on "
+                f"127.0.0.1:{gateway.port}"
+            )
+            return _check(deployment, folder, gateway.port)
     ingress, secrets, controller_data = read_served(client, namespace, name)
     nginx_folder = folder / "nginx"
     nginx_folder.mkdir()

@@ -29,6 +29,7 @@ import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,12 +92,27 @@ def read_gateway(client: ApiClient, namespace: str, gateway_name: str) -> list[d
     return [_as_file_object(obj) for obj in [gateway, *routes, *policies, *data]]
 
 
+@dataclass(frozen=True)
+class ServedGateway:
+    """A running Envoy Gateway and its Envoy."""
+
+    port: int
+    """The Gateway's first listener port, on 127.0.0.1."""
+    directory: Path
+    upstream_port: int
+    """The port of the upstream that stands for the backend Services."""
+
+    def refresh(self, objects: Sequence[Mapping[str, Any]]) -> None:
+        """Gives Envoy Gateway the objects as deployed now (read_gateway)."""
+        write_resources(self.directory / "resources", objects, self.upstream_port)
+
+
 @contextmanager
 def serving_gateway(
     objects: Sequence[Mapping[str, Any]], directory: Path, bin_directory: Path
-) -> Iterator[int]:
+) -> Iterator[ServedGateway]:
     """Envoy Gateway and Envoy serving `objects` (read_gateway) until the block exits, with
-    every backend answered on 127.0.0.1; yields the Gateway's first listener port."""
+    every backend answered on 127.0.0.1."""
     gateway = next(obj for obj in objects if obj["kind"] == "Gateway")
     listener = gateway["spec"]["listeners"][0]
     with contextlib.ExitStack() as running:
@@ -112,7 +128,7 @@ def serving_gateway(
             listener.get("hostname"),
             _served_certificate(objects, gateway),
         )
-        yield int(listener["port"])
+        yield ServedGateway(int(listener["port"]), directory, upstream_port)
 
 
 def write_resources(folder: Path, objects: Sequence[Mapping[str, Any]], upstream_port: int) -> None:

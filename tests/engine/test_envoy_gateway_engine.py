@@ -23,17 +23,16 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from components.check import request
 from localkube.cluster import LocalCluster
 from localkube.envoy_gateway import (
+    ServedGateway,
     install_envoy_gateway_crds,
     read_gateway,
     serving_gateway,
-    write_resources,
 )
 from localkube.objects import install_backend
 from localkube.state import key_pair
@@ -58,8 +57,11 @@ class Served:
     cluster: LocalCluster
     namespace: str
     directory: Path
-    port: int
-    upstream_port: int
+    gateway: ServedGateway
+
+    @property
+    def port(self) -> int:
+        return self.gateway.port
 
     def files(self, name: str, certificate: str, key: str) -> tuple[Path, Path]:
         certificate_file = self.directory / f"{name}.crt"
@@ -120,9 +122,8 @@ def served_on_envoy(
     engine.run("up", "--yes", "--skip-preview")
     objects = read_gateway(client, namespace, BACKEND["service"])
     try:
-        with serving_gateway(objects, root / "envoy-gateway", toolchain_bin()) as port:
-            upstream = _upstream_port(root / "envoy-gateway")
-            yield Served(engine, cluster, namespace, root, port, upstream)
+        with serving_gateway(objects, root / "envoy-gateway", toolchain_bin()) as gateway:
+            yield Served(engine, cluster, namespace, root, gateway)
     finally:
         engine.run("destroy", "--yes", "--skip-preview", check=False)
 
@@ -144,13 +145,6 @@ def served(
     root = tmp_path_factory.mktemp(f"envoy-gateway-{request.param}")
     with served_on_envoy(root, cluster, namespace, document) as served:
         yield served
-
-
-def _upstream_port(directory: Path) -> int:
-    """The port of the upstream that stands for the backend Service (see localkube)."""
-    documents = yaml.safe_load_all((directory / "resources" / "resources.yaml").read_text())
-    (backend,) = [d for d in documents if d and d["kind"] == "Backend"]
-    return int(backend["spec"]["endpoints"][0]["ip"]["port"])
 
 
 def test_a_request_without_a_client_certificate_is_refused(served: Served) -> None:
@@ -200,8 +194,9 @@ def _forwarded_serial_hex(forwarded: str) -> str:
 def test_a_revocation_deployed_later_is_enforced_by_envoy(served: Served) -> None:
     served.engine.run("config", "set", "--path", "mtls-ingress:pki.clients[1].revoked", "true")
     served.engine.run("up", "--yes", "--skip-preview")
-    objects = read_gateway(served.cluster.client(), served.namespace, BACKEND["service"])
-    write_resources(served.directory / "envoy-gateway" / "resources", objects, served.upstream_port)
+    served.gateway.refresh(
+        read_gateway(served.cluster.client(), served.namespace, BACKEND["service"])
+    )
     reporting = served.client("reporting")
     deadline = time.monotonic() + REFRESH_TIMEOUT_SECONDS
     while served.get(reporting) != "refused":
@@ -215,7 +210,7 @@ def _served_with(served: Served, change: Callable[[dict[str, Any]], None]) -> No
     objects = read_gateway(served.cluster.client(), served.namespace, BACKEND["service"])
     for obj in objects:
         change(obj)
-    write_resources(served.directory / "envoy-gateway" / "resources", objects, served.upstream_port)
+    served.gateway.refresh(objects)
 
 
 def _until(served: Served, client: tuple[Path, Path] | None, answer: int | str) -> None:
