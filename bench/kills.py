@@ -60,12 +60,12 @@ def one_round(
     repaired = unreadable and engine.run("stack", "export", check=False).returncode == 0
     pending = bool(pending_operations(engine))
     keys = stored_ca_keys(engine)
-    recovered = True
+    failure = ""
     try:
         recover(engine)
         engine.run("preview", "--expect-no-changes")
-    except AssertionError:
-        recovered = False
+    except AssertionError as error:
+        failure = str(error)[-2000:]
     client = cluster.client()
     leaked = cluster_objects(client, namespace) - state_objects(engine)
     after = stored_ca_keys(engine)
@@ -77,7 +77,8 @@ def one_round(
         "pending": pending,
         "unreadable": unreadable,
         "repaired": repaired,
-        "recovered": recovered and not pending_operations(engine),
+        "recovered": not failure and not pending_operations(engine),
+        "failure": failure,
         "leaked": sorted(f"{kind}/{name}" for kind, name in leaked),
         "keys_changed": changed,
     }

@@ -11,7 +11,9 @@ Prints the tables and writes them to bench/results.md:
 5. under the real engine, the same `pulumi up` of a new stack and no-change `pulumi preview` of
    100 clients with the state in each self-managed backend: a local folder, an S3-compatible
    object store (versitygw) and a PostgreSQL server, each started on 127.0.0.1 for its run;
-6. lost runners at random moments (bench.kills): on each backend, new `local` stacks whose
+6. full mTLS handshakes per second through nginx and through Envoy (configured by Envoy
+   Gateway), ECDSA P-256 and RSA-4096 chains, side by side;
+7. lost runners at random moments (bench.kills): on each backend, new `local` stacks whose
    `pulumi up` is killed with every process it started, recovered as the README says; the
    kills that left creates pending or the state unreadable, the recoveries that converged, the
    objects left in the cluster outside the state and the CA keys that changed.
@@ -30,7 +32,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.handshakes import Rate, handshakes_per_second, issue_chain
+from bench.handshakes import (
+    Rate,
+    envoy_handshakes_per_second,
+    handshakes_per_second,
+    issue_chain,
+)
 from components.pki import KeyAlgorithm
 from components.pki.crl import CrlProvider
 from localkube.backends import BACKEND_KINDS
@@ -77,6 +84,28 @@ def _json_of(module: str, *arguments: str) -> dict[str, Any]:
     )
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return result
+
+
+def data_plane_table(seconds: int) -> list[str]:
+    """nginx and Envoy side by side, TLS 1.2 handshakes without a request (both verify the
+    client certificate before their Finished)."""
+    rows = [
+        "| chain | nginx handshakes/s | nginx per worker CPU second | Envoy handshakes/s "
+        "| Envoy per CPU second (all threads) |",
+        "|---|---|---|---|---|",
+    ]
+    for algorithm in (DEFAULT, KeyAlgorithm.RSA_4096.value):
+        chain = issue_chain(algorithm)
+        nginx = handshakes_per_second(
+            chain, client_auth=True, crl_entries=0, seconds=seconds, handshake_only=True
+        )
+        envoy = envoy_handshakes_per_second(chain, seconds=seconds)
+        rows.append(
+            f"| {algorithm} | {nginx.end_to_end:,.0f} | {nginx.per_worker_cpu_second:,.0f} | "
+            f"{envoy.end_to_end:,.0f} | {envoy.per_worker_cpu_second:,.0f} |"
+        )
+        print(rows[-1], flush=True)
+    return rows
 
 
 def evaluation_table() -> tuple[list[str], dict[int, dict[str, float]]]:
@@ -278,6 +307,7 @@ def main() -> None:
 
     steal_before, wait_before, total_before = cpu_ticks()
     handshake_rows, rates = handshake_table(arguments.seconds)
+    data_plane_rows = data_plane_table(arguments.seconds)
     evaluation_rows, evaluations = evaluation_table()
     crl_rows, crl_timings = crl_table()
     engine_rows, engine = engine_table()
@@ -353,6 +383,10 @@ def main() -> None:
         "## mTLS handshakes",
         "",
         *handshake_rows,
+        "",
+        "## nginx and Envoy side by side (TLS 1.2 full handshakes, no request, one client)",
+        "",
+        *data_plane_rows,
         "",
         "## Program evaluation under the mocks",
         "",
