@@ -152,6 +152,9 @@ class LocalCluster:
         return ApiClient.from_pki(self.server, self.directory / "pki")
 
     def _spawn(self, name: str, *arguments: str) -> None:
+        running = self.processes.get(name)
+        if running is not None and running.poll() is None:
+            raise RuntimeError(f"{name} is running already")
         log = (self.directory / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
             [str(self.bin_directory / name), *arguments],
