@@ -4,6 +4,7 @@ stack must look like afterwards."""
 
 from __future__ import annotations
 
+import copy
 import http.client
 import json
 import os
@@ -35,11 +36,15 @@ CAS = ("mtls-ingress-server-ca", "mtls-ingress-client-ca")
 KILL_TIMEOUT_SECONDS = 300
 
 
+def local_config() -> dict[str, Any]:
+    """The committed `local` stack's `mtls-ingress:` config, without the prefix: a copy of its
+    own, for a test to change."""
+    return {key.removeprefix(PREFIX): copy.deepcopy(value) for key, value in LOCAL.items()}
+
+
 def local_program(root: Path, stack: str, namespace: str) -> Path:
     """The committed `local` stack's program and config, as stack `stack` in `namespace`."""
-    document = {key.removeprefix(PREFIX): value for key, value in LOCAL.items()}
-    document["namespace"] = namespace
-    return project_program(root, document, stack=stack)
+    return project_program(root, local_config() | {"namespace": namespace}, stack=stack)
 
 
 def start_up(engine: Engine, *arguments: str, wrapper: Sequence[str] = ()) -> subprocess.Popen[str]:
@@ -209,11 +214,24 @@ def pending_operations(engine: Engine) -> list[tuple[str, str]]:
     ]
 
 
-def recover(engine: Engine, *, wrapper: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
-    """What README "When a run is interrupted" says to do after a lost run: remove the dead
-    run's lock, then `python -m components.recovery up`, which repairs the state folder if
-    needed, runs `pulumi up` and settles the creates the killed run left pending."""
+def repair(engine: Engine) -> str:
+    """`python -m components.recovery repair`: what a kill in the middle of a checkpoint write
+    leaves (every command fails "failed to load checkpoint: EOF") repaired; its report."""
+    return engine.execute([sys.executable, "-m", "components.recovery", "repair"]).stdout
+
+
+def unlock(engine: Engine) -> None:
+    """After a lost run, as the README says: repair the state if a command says it cannot load
+    it, then remove the dead run's lock."""
+    repair(engine)
     engine.run("cancel", "--yes")
+
+
+def recover(engine: Engine, *, wrapper: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+    """What README "When a run is interrupted" says to do after a lost run: repair the state
+    if needed, remove the dead run's lock, then `python -m components.recovery up`, which runs
+    `pulumi up` and settles the creates the killed run left pending."""
+    unlock(engine)
     stack = engine.run("stack", "--show-name").stdout.strip()
     completed = engine.execute(
         [*wrapper, sys.executable, "-m", "components.recovery", "up", "--stack", stack]

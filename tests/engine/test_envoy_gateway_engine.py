@@ -37,7 +37,7 @@ from localkube.envoy_gateway import (
 from localkube.objects import install_backend
 from localkube.state import key_pair
 from tests.engine.conftest import Engine, new_engine, project_program, toolchain_bin
-from tests.engine.faults import LOCAL, PREFIX
+from tests.engine.faults import LOCAL, local_config
 from tests.engine.live import exported_state
 from tests.pki_material import issue_client, load_authority, make_authority
 
@@ -99,7 +99,7 @@ class Served:
 
 def local_document(namespace: str, implementation: str = "envoy-gateway") -> dict[str, Any]:
     """The committed local stack's config, switched to Gateway API, in `namespace`."""
-    document = {key.removeprefix(PREFIX): value for key, value in LOCAL.items()}
+    document = local_config()
     return document | {
         "namespace": namespace,
         "enforcer": "gateway-api",

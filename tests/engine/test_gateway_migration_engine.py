@@ -26,7 +26,7 @@ from localkube.nginx import serving
 from localkube.objects import install_backend, read_served
 from localkube.state import key_pair
 from tests.engine.conftest import Engine, new_engine, project_program, toolchain_bin
-from tests.engine.faults import LOCAL, PREFIX
+from tests.engine.faults import LOCAL, local_config
 from tests.engine.live import exported_state
 
 NAMESPACE = "migrating"
@@ -79,7 +79,7 @@ def migrating(
     client = cluster.client()
     install_envoy_gateway_crds(client, toolchain_bin())
     install_backend(client, NAMESPACE, BACKEND["service"], int(BACKEND["port"]))
-    document = {key.removeprefix(PREFIX): value for key, value in LOCAL.items()}
+    document = local_config()
     document["namespace"] = NAMESPACE
     engine = new_engine(
         root, project_program(root, document), "dev", KUBECONFIG=str(cluster.kubeconfig)

@@ -56,7 +56,12 @@ def test_the_gateway_variant_is_served_by_envoy_gateway_and_envoy() -> None:
     completed = subprocess.run(
         ["make", "up", "ENFORCER=gateway-api"],
         cwd=PROJECT_DIR,
-        env={key: value for key, value in os.environ.items() if key not in ("KUBECONFIG", "STACK")},
+        # As from a shell: no cluster configured, and not inside another make (`make test`).
+        env={
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("KUBECONFIG", "STACK", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+        },
         capture_output=True,
         text=True,
         timeout=900,
