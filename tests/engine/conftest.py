@@ -27,7 +27,7 @@ from localkube.backends import (
     state_backend,
 )
 from localkube.cluster import LocalCluster
-from localkube.objects import IngressStatusWriter, install_ingress_nginx
+from localkube.objects import cluster_with_ingress_nginx
 from tests.mock_runtime import PROJECT_DIR
 
 # For test state only: it encrypts the stack's secrets in the test's own backend.
@@ -238,13 +238,5 @@ def backend_for(
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
     """etcd, kube-apiserver and kube-controller-manager on 127.0.0.1, with what the
     ingress-nginx chart creates and a writer of Ingress load-balancer status."""
-    local = LocalCluster(toolchain_bin(), tmp_path_factory.mktemp("cluster"))
-    try:
-        local.start()
-        install_ingress_nginx(local.client())
-        writer = IngressStatusWriter(local.client())
-        writer.start()
+    with cluster_with_ingress_nginx(toolchain_bin(), tmp_path_factory.mktemp("cluster")) as local:
         yield local
-        writer.stop()
-    finally:
-        local.stop()

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from localkube.cluster import ApiClient
+from localkube.processes import session_processes
 from localkube.state import key_pair
 from tests.engine.conftest import Engine, project_program
 from tests.engine.live import exported_state
@@ -58,20 +59,6 @@ def start_up(engine: Engine, *arguments: str, wrapper: Sequence[str] = ()) -> su
         text=True,
         start_new_session=True,
     )
-
-
-def session_processes(session: int) -> list[int]:
-    """Every process of a session (field 6 of /proc/PID/stat). The engine starts the language
-    host and the program in process groups of their own, but in its session."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def kill_session(process: subprocess.Popen[Any]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from localkube.cluster import LocalCluster
-from localkube.objects import IngressStatusWriter, install_backend, install_ingress_nginx
+from localkube.objects import cluster_with_ingress_nginx, install_backend
 from tests.engine.conftest import Engine, new_engine, toolchain_bin
 from tests.engine.faults import (
     LOCAL,
@@ -40,15 +40,8 @@ class Deployed:
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     root = tmp_path_factory.mktemp("outage")
-    cluster = LocalCluster(toolchain_bin(), root / "cluster")
-    writer: IngressStatusWriter | None = None
-    try:
-        cluster.start()
-        client = cluster.client()
-        install_ingress_nginx(client)
-        writer = IngressStatusWriter(client)
-        writer.start()
-        install_backend(client, NAMESPACE, BACKEND["service"], int(BACKEND["port"]))
+    with cluster_with_ingress_nginx(toolchain_bin(), root / "cluster") as cluster:
+        install_backend(cluster.client(), NAMESPACE, BACKEND["service"], int(BACKEND["port"]))
         engine = new_engine(
             root,
             local_program(root, "outage", NAMESPACE),
@@ -58,10 +51,6 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         engine.run("up", "--yes", "--skip-preview")
         yield Deployed(engine, cluster)
         engine.run("destroy", "--yes", "--skip-preview", check=False)
-    finally:
-        if writer is not None:
-            writer.stop()
-        cluster.stop()
 
 
 def test_an_update_whose_api_server_goes_away_fails_clearly_and_the_next_run_converges(
