@@ -7,8 +7,9 @@ import os
 
 import pulumi
 
-from components.shard import ISSUER_OUTPUT, REVOCATIONS_OUTPUT, ClientShard
-from components.stack import MtlsIngressStack
+from components.program import outputs
+from components.program.shard import ClientShard
+from components.program.stack import MtlsIngressStack
 
 
 def stack_config() -> tuple[dict[str, object], set[str]]:
@@ -54,40 +55,14 @@ def ingress_stack(document: dict[str, object], secret_keys: set[str]) -> MtlsIng
         secret_keys=secret_keys,
         secrets_updated_in_place=secrets_updated_in_place(),
     )
-    pulumi.export("ingressUrl", stack.ingress_url)
-    pulumi.export("secretNames", stack.secret_names)
-    pulumi.export("serverCaCertificate", stack.server_ca_certificate_pem)
-    pulumi.export("clientCaBundle", stack.client_ca_bundle_pem)
-    pulumi.export("serverCertificateChain", stack.server_chain_pem)
-    pulumi.export("serverCertificateExpiresAt", stack.server_expires_at)
-    pulumi.export("serverCertificateRenewAt", stack.server_renew_at)
-    pulumi.export("clientCertificates", stack.client_certificates)
-    pulumi.export("clientPrivateKeys", stack.client_private_keys)
-    if stack.client_bundles is not None:
-        pulumi.export("clientBundles", stack.client_bundles)
-    pulumi.export("revokedClientSerials", stack.revoked_client_serials)
-    pulumi.export("clientCrl", stack.client_crl_pem)
-    pulumi.export("clientCrlNextUpdate", stack.client_crl_next_update)
-    if stack.mesh_ca is not None:
-        pulumi.export("meshCaCertificate", stack.mesh_ca.certificate_pem)
-        pulumi.export("meshRootCertificate", stack.mesh_ca.root_certificate_pem)
-    if stack.kubernetes_api is not None:
-        pulumi.export("kubeconfigs", stack.kubernetes_api.kubeconfigs)
-        pulumi.export("kubernetesApiRevokedSerials", stack.kubernetes_api.revoked_serials)
-    if stack.client_issuer is not None:
-        pulumi.export(ISSUER_OUTPUT, stack.client_issuer)
+    outputs.export(stack, outputs.STACK_OUTPUTS)
     return stack
 
 
 def client_shard(document: dict[str, object]) -> ClientShard:
     """A stack with `issuerStack`: clients only, signed by that stack's client CA."""
     shard = ClientShard("mtls-ingress", document)  # type: ignore[arg-type]
-    pulumi.export("clientCertificates", shard.client_certificates)
-    pulumi.export("clientPrivateKeys", shard.client_private_keys)
-    if shard.client_bundles is not None:
-        pulumi.export("clientBundles", shard.client_bundles)
-    pulumi.export("revokedClientSerials", shard.revoked_client_serials)
-    pulumi.export(REVOCATIONS_OUTPUT, shard.client_revocations)
+    outputs.export(shard, outputs.SHARD_OUTPUTS)
     return shard
 
 

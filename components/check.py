@@ -1,4 +1,5 @@
-"""Check that a deployed endpoint enforces mutual TLS: `python -m components.check`.
+"""Check that a deployed endpoint enforces mutual TLS: `python -m mtls_ingress.check` where the
+package is installed, `python -m components.check` in this repository.
 
 Makes real HTTPS requests, verifying the server against its CA with host name checking, and
 reports which were accepted: without a client certificate, with each valid client, and with
@@ -28,6 +29,8 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from cryptography import x509
+
+from .program import outputs as stack_outputs
 
 Outcome = Literal["accepted", "rejected", "error"]
 # How nginx answers a request whose client certificate it refuses: 400 for a missing or
@@ -207,7 +210,8 @@ def format_report(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m components.check", description=__doc__.split("\n\n")[0]
+        prog=f"python -m {__spec__.name if __spec__ else __name__}",
+        description=__doc__.split("\n\n")[0],
     )
     parser.add_argument(
         "url", nargs="?", help="https URL of the endpoint (default with --stack: ingressUrl)"
@@ -292,17 +296,17 @@ def _from_stack(stack: str, scratch: Path) -> tuple[str, Path, list[tuple[str, P
     )
     outputs = json.loads(completed.stdout)
     ca_file = scratch / "server-ca.crt"
-    ca_file.write_text(outputs["serverCaCertificate"])
+    ca_file.write_text(outputs[stack_outputs.SERVER_CA_CERTIFICATE])
     crl_file = scratch / "client-crl.pem"
-    crl_file.write_text(outputs["clientCrl"])
+    crl_file.write_text(outputs[stack_outputs.CLIENT_CRL])
     clients = []
-    for name, bundle in outputs["clientCertificates"].items():
+    for name, bundle in outputs[stack_outputs.CLIENT_CERTIFICATES].items():
         cert, key = scratch / f"{name}.crt", scratch / f"{name}.key"
         cert.write_text(bundle["chain"])
-        key.write_text(outputs["clientPrivateKeys"][name])
+        key.write_text(outputs[stack_outputs.CLIENT_PRIVATE_KEYS][name])
         key.chmod(0o600)
         clients.append((name, cert, key))
-    return outputs["ingressUrl"], ca_file, clients, crl_file
+    return outputs[stack_outputs.INGRESS_URL], ca_file, clients, crl_file
 
 
 def _named_pairs(pairs: Sequence[Sequence[str]]) -> list[tuple[str, Path, Path]]:

@@ -138,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         split = arguments.index("--")
         arguments, extra = arguments[:split], arguments[split + 1 :]
     parser = argparse.ArgumentParser(
-        prog="python -m components.recovery", description=__doc__.split("\n\n")[0]
+        prog=f"python -m {__spec__.name if __spec__ else __name__}",
+        description=__doc__.split("\n\n")[0],
     )
     commands = parser.add_subparsers(dest="command", required=True)
     repair_command = commands.add_parser(

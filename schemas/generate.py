@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic.json_schema import GenerateJsonSchema
 
-from components.settings import ClientShardSettings, StackSettings
-from components.settings.values import ConfigObject
+from components.program.settings import ClientShardSettings, StackSettings
+from components.program.settings.values import ConfigObject
 
 NAMESPACE = "mtls-ingress"
 SCHEMA_PATH = Path("schemas/stack-config.schema.json")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pulumi
 
 from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
-from components.settings import parse_settings
-from components.stack_objects import StackPki, declare_objects
+from components.program.objects import StackPki, declare_objects
+from components.program.settings import parse_settings
 from tests.stack_configs import dev_config
 
 

@@ -18,10 +18,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from .. import formats
-from ..outputs import by_name
+from ..core import formats
+from ..core.outputs import by_name
+from ..core.validation import Problems
 from ..pki import ClientCertificate, Issuer, lifetimes
-from ..validation import Problems
 from .ownership import owned_metadata, owner_identity, stable_name
 
 RBAC_API_GROUP = "rbac.authorization.k8s.io"

@@ -8,8 +8,8 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import formats
-from ..validation import Problems
+from ..core import formats
+from ..core.validation import Problems
 
 DEFAULT_NAMESPACE = "ingress-nginx"
 DEFAULT_CONFIG_MAP = "ingress-nginx-controller"

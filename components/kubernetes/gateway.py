@@ -15,8 +15,8 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import formats
-from ..validation import Problems
+from ..core import formats
+from ..core.validation import Problems
 from .annotations import VERIFY_CLIENT_VALUES
 from .ownership import content_name, owned_metadata, owner_identity
 

@@ -8,8 +8,8 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import formats
-from ..validation import Problems
+from ..core import formats
+from ..core.validation import Problems
 from .annotations import (
     VERIFY_CLIENT_VALUES,
     ClientAuthArgs,

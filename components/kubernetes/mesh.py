@@ -15,8 +15,8 @@ from typing import Any, NotRequired, TypedDict, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import formats
-from ..validation import Problems
+from ..core import formats
+from ..core.validation import Problems
 from .ownership import owned_metadata
 from .preflight import check_plugin_ca
 

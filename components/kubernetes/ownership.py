@@ -30,7 +30,7 @@ from typing import Any
 
 import pulumi
 
-from .. import formats
+from ..core import formats
 
 LABELS = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "mtls-ingress"}
 

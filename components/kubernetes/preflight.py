@@ -15,9 +15,9 @@ from itertools import pairwise
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .. import formats
+from ..core import formats
+from ..core.validation import Problems
 from ..pki.imported import issued_by
-from ..validation import Problems
 
 
 def check_server_tls(

@@ -23,8 +23,8 @@ from typing import Any, NotRequired, TypedDict, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import formats
-from ..validation import Problems
+from ..core import formats
+from ..core.validation import Problems
 from .ownership import LABELS, content_name, owned_metadata, owner_identity, stable_name
 from .preflight import check_ca_bundle, check_server_tls
 

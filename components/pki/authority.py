@@ -7,7 +7,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_tls as tls
 
-from ..validation import Problems
+from ..core.validation import Problems
 from . import imported, lifetimes
 from .dynamic_values import rfc3339
 from .issuer import (

@@ -28,7 +28,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ..formats import MAX_SERIAL_NUMBER
+from ..core.formats import MAX_SERIAL_NUMBER
 from .dynamic_values import (
     ClockedProvider,
     is_unknown,

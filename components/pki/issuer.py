@@ -8,8 +8,8 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 from cryptography import x509
 
-from .. import formats
-from ..validation import Problems
+from ..core import formats
+from ..core.validation import Problems
 from .key_algorithm import KeyAlgorithm, key_algorithm_names
 from .lifetimes import certificate_lifetime
 

@@ -1,8 +1,8 @@
 """How long what the PKI issues lives, and how long before its end `pulumi up` replaces it.
 
 The one home of these defaults and of the windows derived from a lifetime: the components use
-them for arguments left out, and the stack config (components.settings) for keys left out, so
-that `ClientCertificate(validity_days=30)` and `validityDays: 30` mean the same certificate.
+them for arguments left out, and the stack config (components.program.settings) for keys left
+out, so that `ClientCertificate(validity_days=30)` and `validityDays: 30` mean the same certificate.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi.dynamic
 
-from ..validation import Problems
+from ..core.validation import Problems
 from .crl import REASONS, CrlProvider
 from .dynamic_values import DynamicResource
 from .issuer import Issuer, check_issuer, check_lifetime

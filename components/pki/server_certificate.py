@@ -7,8 +7,8 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 
-from .. import formats
-from ..validation import Problems
+from ..core import formats
+from ..core.validation import Problems
 from . import lifetimes
 from .issuer import (
     Issuer,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,30 @@ def test_package_add_creates_the_provider_and_records_it(yaml_stack: Engine) -> 
     completed = python_in(venv, found, yaml_stack.environment)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "None"
+
+
+def test_the_installed_library_loads_without_the_program_dependencies(
+    yaml_stack: Engine,
+) -> None:
+    """The provider's virtualenv is a fresh install of the package: the components import
+    without pydantic (which only the stack program uses), and the check command runs under
+    its installed name."""
+    venv = yaml_stack.program.parent.parent / "provider" / "venv"
+    imports = (
+        "import importlib.util, sys, mtls_ingress; from mtls_ingress import *; "
+        "print(importlib.util.find_spec('pydantic'), 'pydantic' in sys.modules)"
+    )
+    completed = python_in(venv, imports, yaml_stack.environment)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["None", "False"]
+    usage = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "mtls_ingress.check", "--help"],
+        capture_output=True,
+        text=True,
+        env=yaml_stack.environment,
+    )
+    assert usage.returncode == 0, usage.stderr
+    assert usage.stdout.startswith("usage: python -m mtls_ingress.check")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pulumi
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from components.settings import parse_settings, parse_shard_settings
+from components.program.settings import parse_settings, parse_shard_settings
 from tests.mock_runtime import MockRuntime
 from tests.stack_configs import minimal_config
 

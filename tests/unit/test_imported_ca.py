@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from components.pki import CertificateAuthority
-from components.settings import parse_settings
+from components.program.settings import parse_settings
 from tests.mock_runtime import MockRuntime
 from tests.pki_material import make_authority, signed_certificate
 from tests.stack_configs import dev_config

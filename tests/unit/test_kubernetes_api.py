@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 from pulumi.output import Unknown
 
 from components.pki.request import RequestProvider, build_request
-from components.settings import parse_settings
+from components.program.settings import parse_settings
 from tests.kubernetes_manifests import KUBERNETES_VERSION, manifest
 from tests.mock_runtime import MockRuntime
 from tests.pki_material import make_authority

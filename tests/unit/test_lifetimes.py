@@ -15,7 +15,7 @@ from components.pki import (
     RevocationList,
     ServerCertificate,
 )
-from components.settings import parse_settings
+from components.program.settings import parse_settings
 from tests.mock_runtime import MockRuntime
 from tests.stack_configs import minimal_config
 

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import formats
+from components.core import formats
 from components.kubernetes import CaSecret, TlsSecret
 from components.kubernetes.preflight import check_ca_bundle, check_server_tls
 from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate

@@ -9,7 +9,7 @@ import pulumi
 import pytest
 from cryptography import x509
 
-from components.settings import parse_settings
+from components.program.settings import parse_settings
 from tests.mock_runtime import MockRuntime
 from tests.stack_configs import dev_config
 from tests.x509_assertions import certificates

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from components import formats
+from components.core import formats
 from components.pki import KeyAlgorithm
-from components.settings import (
+from components.program.settings import (
     BackendProtocol,
     ControllerManagement,
     RevocationReason,

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from jsonschema.exceptions import best_match
 
-from components.settings import ClientShardSettings, parse_settings
+from components.program.settings import ClientShardSettings, parse_settings
 from schemas.generate import SCHEMA_PATH, SHARD_SCHEMA_PATH, render, stack_file_schema
 from tests.stack_configs import PROJECT_DIR, stack_file_config
 

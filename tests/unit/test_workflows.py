@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.settings import parse_settings, parse_shard_settings
+from components.program.settings import parse_settings, parse_shard_settings
 from tests.engine.conftest import toolchain_bin
 from tests.mock_runtime import PROJECT_DIR
 

@@ -8,11 +8,10 @@ from typing import Any, NotRequired, TypedDict, TypeVar
 
 import pulumi
 
-from .clients import ClientOutputs, issue_client, revocations
-from .kubernetes.api_access import KubernetesApiAccess, KubernetesApiAccessArgs
-from .kubernetes.mesh import IstioMesh
-from .outputs import by_name
-from .pki import (
+from ..core.outputs import by_name
+from ..kubernetes.api_access import KubernetesApiAccess, KubernetesApiAccessArgs
+from ..kubernetes.mesh import IstioMesh
+from ..pki import (
     CertificateAuthority,
     ClientCertificate,
     RevocationList,
@@ -20,10 +19,11 @@ from .pki import (
     ServerCertificate,
     crl_bundle,
 )
+from .clients import ClientOutputs, issue_client, revocations
+from .objects import StackObjects, StackPki, declare_objects
 from .rotation import NEXT, RotatingAuthority, declare_authorities, once_next
 from .settings import RotationPhase, StackSettings, parse_settings
 from .shard import shard_revocations
-from .stack_objects import StackObjects, StackPki, declare_objects
 
 T = TypeVar("T")
 

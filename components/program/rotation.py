@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from .pki import CertificateAuthority, CertificateAuthorityArgs
-from .pki.leaf import pem_bundle
+from ..pki import CertificateAuthority, CertificateAuthorityArgs
+from ..pki.leaf import pem_bundle
 from .settings import AuthoritySettings, RotationPhase
 
 NEXT = "-next"

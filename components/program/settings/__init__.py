@@ -20,10 +20,10 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails
 
-from .. import formats
-from ..pki import imported, lifetimes
-from ..pki.key_algorithm import KeyAlgorithm
-from ..validation import Problems
+from ...core import formats
+from ...core.validation import Problems
+from ...pki import imported, lifetimes
+from ...pki.key_algorithm import KeyAlgorithm
 from .values import (
     CertificatePem,
     CommonName,

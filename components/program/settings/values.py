@@ -1,7 +1,7 @@
 """How the stack config is read: objects with a closed set of keys, and the values in them.
 
 Each value reads as the README documents it or fails with "must be <what is allowed>, got
-<value>" in the words of `components.formats`, and tells editors the same through the JSON
+<value>" in the words of `components.core.formats`, and tells editors the same through the JSON
 Schema. Numbers may arrive as strings ("90") and booleans as "true"/"false", as `pulumi config
 set --path` can store them; pydantic's lax modes would also take `true` for 1 and "yes" for true.
 """
@@ -19,8 +19,8 @@ from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, core_schema
 
-from .. import formats
-from ..pki import imported
+from ...core import formats
+from ...pki import imported
 
 T = TypeVar("T")
 

@@ -8,14 +8,10 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from ..pki import ClientCertificate, Issuer, RevokedEntry
+from . import outputs
 from .clients import ClientOutputs, issue_client
-from .pki import ClientCertificate, Issuer, RevokedEntry
 from .settings import ClientShardSettings, parse_shard_settings
-
-ISSUER_OUTPUT = "clientIssuer"
-"""The stack output of a stack with `pki.clientShards` that its shards sign with."""
-REVOCATIONS_OUTPUT = "clientRevocations"
-"""The stack output of a shard that the CA's stack lists in its CRL."""
 
 
 class ClientShardArgs(TypedDict):
@@ -64,7 +60,7 @@ class ClientShard(pulumi.ComponentResource):
         self.settings = settings
         child = pulumi.ResourceOptions(parent=self)
         reference = pulumi.StackReference(settings.issuer_stack, opts=child)
-        shared = reference.require_output(ISSUER_OUTPUT)
+        shared = reference.require_output(outputs.CLIENT_ISSUER)
 
         def part(key: str) -> pulumi.Output[Any]:
             return pulumi.Output.unsecret(shared.apply(lambda issuer: issuer[key]))
@@ -94,7 +90,7 @@ class ClientShard(pulumi.ComponentResource):
             certificates,
             resources,
             issuer["intermediates_pem"],
-            pulumi.Output.unsecret(reference.require_output("ingressUrl")),
+            pulumi.Output.unsecret(reference.require_output(outputs.INGRESS_URL)),
             bundles=settings.pki.client_bundles,
         )
         self.client_certificates = issued.client_certificates
@@ -126,7 +122,8 @@ def shard_revocations(
 ) -> pulumi.Output[list[RevokedEntry]]:
     """The CRL entries the stacks named in `shards` export, one list."""
     exported = [
-        pulumi.StackReference(shard, opts=opts).get_output(REVOCATIONS_OUTPUT) for shard in shards
+        pulumi.StackReference(shard, opts=opts).get_output(outputs.CLIENT_REVOCATIONS)
+        for shard in shards
     ]
 
     def entries(lists: list[Any]) -> list[RevokedEntry]:

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 
 import pulumi
 
-from .outputs import by_name
-from .pki import ClientCertificate, ClientCertificateArgs, Issuer, RevokedEntry
-from .pki.bundle import ClientBundle
+from ..core.outputs import by_name
+from ..pki import ClientCertificate, ClientCertificateArgs, Issuer, RevokedEntry
+from ..pki.bundle import ClientBundle
 from .settings import ClientSettings
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from .kubernetes import (
+from ..kubernetes import (
     CaSecret,
     ClientAuthArgs,
     ControllerConfig,
@@ -29,9 +29,9 @@ from .kubernetes import (
     TlsSecret,
     UpstreamTlsArgs,
 )
-from .kubernetes.annotations import verify_depth_for
-from .kubernetes.gateway import BackendTlsArgs, EnvoyGatewayArgs, MtlsGateway
-from .pki import CertificateAuthority, ClientCertificate, ServerCertificate
+from ..kubernetes.annotations import verify_depth_for
+from ..kubernetes.gateway import BackendTlsArgs, EnvoyGatewayArgs, MtlsGateway
+from ..pki import CertificateAuthority, ClientCertificate, ServerCertificate
 from .settings import (
     BackendProtocol,
     Enforcer,
