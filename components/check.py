@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 
+from .core import pem
 from .program import outputs as stack_outputs
 
 Outcome = Literal["accepted", "rejected", "error"]
@@ -194,7 +195,7 @@ def format_report(
         certificate = x509.load_pem_x509_certificates(path.read_bytes())[0]
         lines.append(_expiry(f"client certificate {label}", certificate.not_valid_after_utc, now))
     if crl_file is not None:
-        for crl in _crls(crl_file.read_text()):
+        for crl in pem.crls(crl_file.read_text()):
             issuer = crl.issuer.rfc4514_string()
             if crl.next_update_utc is not None:
                 lines.append(_expiry(f"CRL of {issuer}", crl.next_update_utc, now))
@@ -317,11 +318,6 @@ def _named_pairs(pairs: Sequence[Sequence[str]]) -> list[tuple[str, Path, Path]]
 def _address(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     return host.strip("[]"), int(port)
-
-
-def _crls(pem: str) -> list[x509.CertificateRevocationList]:
-    marker = "-----BEGIN X509 CRL-----"
-    return [x509.load_pem_x509_crl((marker + part).encode()) for part in pem.split(marker)[1:]]
 
 
 def _expiry(label: str, moment: datetime, now: datetime) -> str:

@@ -11,8 +11,15 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 
-PREFIX = "nginx.ingress.kubernetes.io/"
-VERIFY_CLIENT_VALUES = ("on", "optional", "optional_no_ca", "off")
+from ..core.annotations import (
+    AUTH_TLS_ERROR_PAGE,
+    AUTH_TLS_MATCH_CN,
+    AUTH_TLS_PASS_CERTIFICATE,
+    AUTH_TLS_SECRET,
+    AUTH_TLS_VERIFY_CLIENT,
+    AUTH_TLS_VERIFY_DEPTH,
+    PREFIX,
+)
 
 
 class ClientAuthArgs(TypedDict):
@@ -60,19 +67,17 @@ def verify_depth_for(authority_depth: int) -> int:
 
 def client_auth_annotations(auth: ClientAuthArgs) -> dict[str, pulumi.Input[str]]:
     annotations: dict[str, pulumi.Input[str]] = {
-        "auth-tls-secret": auth["secret"],
-        "auth-tls-verify-client": auth.get("verify_client", "on"),
+        AUTH_TLS_SECRET: auth["secret"],
+        AUTH_TLS_VERIFY_CLIENT: auth.get("verify_client", "on"),
         # Written even when it is the controller's default, so the Ingress says what the
         # client chain needs (see verify_depth_for).
-        "auth-tls-verify-depth": str(auth["verify_depth"]),
-        "auth-tls-pass-certificate-to-upstream": _flag(
-            auth.get("pass_certificate_to_upstream", False)
-        ),
+        AUTH_TLS_VERIFY_DEPTH: str(auth["verify_depth"]),
+        AUTH_TLS_PASS_CERTIFICATE: _flag(auth.get("pass_certificate_to_upstream", False)),
     }
     if error_page := auth.get("error_page"):
-        annotations["auth-tls-error-page"] = error_page
+        annotations[AUTH_TLS_ERROR_PAGE] = error_page
     if match_cn := auth.get("match_cn"):
-        annotations["auth-tls-match-cn"] = match_cn
+        annotations[AUTH_TLS_MATCH_CN] = match_cn
     return _prefixed(annotations)
 
 

@@ -16,8 +16,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..core import formats
+from ..core.annotations import VERIFY_CLIENT_VALUES
 from ..core.validation import Problems
-from .annotations import VERIFY_CLIENT_VALUES
 from .ownership import content_name, owned_metadata, owner_identity
 
 GATEWAY_API = "gateway.networking.k8s.io"

@@ -9,9 +9,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..core import formats
+from ..core.annotations import VERIFY_CLIENT_VALUES
 from ..core.validation import Problems
 from .annotations import (
-    VERIFY_CLIENT_VALUES,
     ClientAuthArgs,
     UpstreamTlsArgs,
     client_auth_annotations,

@@ -8,7 +8,6 @@ repeats any part of a private key.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -18,11 +17,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from ..core.pem import labels, may_sign_crls
 from .key_algorithm import KeyAlgorithm
 
 # The PEM blocks terraform-provider-tls reads a CA key from (its keyParsers).
 PRIVATE_KEY_BLOCKS = ("RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY")
-_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
 
 E = TypeVar("E", bound=x509.ExtensionType)
 CaKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -115,8 +114,7 @@ def chain_problems(chain: ImportedChain, now: datetime) -> list[str]:
 
 def crl_signing_problems(chain: ImportedChain) -> list[str]:
     """Whether the chain's CA may sign revocation lists, as a CA that signs clients must."""
-    usage = _extension(chain.authority, x509.KeyUsage)
-    if usage is None or usage.crl_sign:
+    if may_sign_crls(chain.authority):
         return []
     return [
         f"{chain.authority.subject.rfc4514_string()} may not sign revocation lists (keyUsage "
@@ -131,7 +129,7 @@ def read_private_key(pem: str) -> CaKey:
     Raises:
         ValueError: with what is wrong, naming no part of the key.
     """
-    blocks = _BLOCK.findall(pem)
+    blocks = labels(pem)
     allowed = ", ".join(PRIVATE_KEY_BLOCKS)
     if len(blocks) != 1 or blocks[0] not in PRIVATE_KEY_BLOCKS:
         found = f"a block of type {blocks[0]}" if len(blocks) == 1 else f"{len(blocks)} PEM blocks"

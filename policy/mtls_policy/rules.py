@@ -19,7 +19,8 @@ from typing import Any, Protocol
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from mtls_policy.material import holds_private_key
+from components.core import pem
+from components.core.annotations import PREFIX, UNVERIFIED_MODES
 from mtls_policy.values import UNKNOWN, SecretText, UnknownValueError, known, strings
 
 PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
@@ -44,7 +45,7 @@ DEFAULT_CURVE = "P224"
 # The longest validity the CA/Browser Forum allowed public TLS certificates until March 2026;
 # a private PKI that renews automatically can do with far less.
 DEFAULT_MAXIMUM_LEAF_DAYS = 397
-DEFAULT_ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io"
+DEFAULT_ANNOTATION_PREFIX = PREFIX.rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,6 @@ def _annotations(props: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _prefix(config: Mapping[str, Any]) -> str:
     return str(config.get("annotationPrefix", DEFAULT_ANNOTATION_PREFIX))
-
-
-# What ingress-nginx does with auth-tls-verify-client: any other value counts as "on".
-UNVERIFIED_MODES = ("off", "optional", "optional_no_ca")
 
 
 def verify_client_on(resource: Resource, config: Mapping[str, Any]) -> list[str]:
@@ -251,11 +248,6 @@ def _entries_if_known(props: Mapping[str, Any], default: str) -> Mapping[str, An
         return {default: UNKNOWN}
 
 
-def _pem_blocks(text: str, label: str) -> list[bytes]:
-    pattern = rf"-----BEGIN {label}-----.+?-----END {label}-----"
-    return [block.encode() for block in re.findall(pattern, text, re.DOTALL)]
-
-
 def _subject(certificate: x509.Certificate) -> str:
     return certificate.subject.rfc4514_string()
 
@@ -284,13 +276,13 @@ def client_ca_crl(
         authorities = x509.load_pem_x509_certificates(str(crt).encode())
     except ValueError as error:
         return [f"Secret {resource.name}: ca.crt is not a PEM certificate bundle ({error})"]
-    if not str(crl).lstrip().startswith("-----BEGIN X509 CRL-----"):
+    if not pem.begins_with(str(crl), pem.CRL):
         return [
             f"Secret {resource.name}: ca.crl does not begin with a PEM X509 CRL block, and "
             "ingress-nginx then refuses the Secret"
         ]
     try:
-        lists = [x509.load_pem_x509_crl(block) for block in _pem_blocks(str(crl), "X509 CRL")]
+        lists = pem.crls(str(crl))
     except ValueError as error:
         return [f"Secret {resource.name}: ca.crl is not a PEM CRL bundle ({error})"]
     moment = now or datetime.now(UTC)
@@ -305,11 +297,7 @@ def _crl_problem(
     authority: x509.Certificate, lists: Sequence[x509.CertificateRevocationList], moment: datetime
 ) -> str | None:
     subject = _subject(authority)
-    try:
-        usage = authority.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        usage = None
-    if usage is not None and not usage.crl_sign:
+    if not pem.may_sign_crls(authority):
         return f"{subject}, in ca.crt, may not sign CRLs (keyUsage lacks cRLSign)"
     issued = [item for item in lists if item.issuer == authority.subject]
     signed = [item for item in issued if _signed_by(item, authority)]
@@ -351,7 +339,7 @@ def no_private_key_in_config_map(resource: Resource, config: Mapping[str, Any]) 
         f"{field}.{key}"
         for field in ("data", "binaryData")
         for key, value in (known(resource.props, field) or {}).items()
-        if isinstance(value, str) and holds_private_key(value)
+        if isinstance(value, str) and pem.holds_private_key(value)
     ]
     return [
         f"ConfigMap {resource.name}: {entry} holds a private key: ConfigMaps are readable "
@@ -368,7 +356,7 @@ def private_keys_are_secret(
     violations = []
     for resource in resources:
         for path, text in strings(resource.props):
-            if isinstance(text, SecretText) or not holds_private_key(text):
+            if isinstance(text, SecretText) or not pem.holds_private_key(text):
                 continue
             if resource.resource_type == STACK:
                 message = (
@@ -398,5 +386,5 @@ def no_private_key_in_rendered_manifest(resource: Resource, config: Mapping[str,
         f"its provider renders it to {directory}, where the key is unencrypted on disk; seal "
         "the Secret (Sealed Secrets, SOPS) or let the cluster issue the key"
         for path, text in strings(resource.props)
-        if holds_private_key(text)
+        if pem.holds_private_key(text)
     ]

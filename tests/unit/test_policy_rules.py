@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given
 from hypothesis import strategies as st
 from mtls_policy import rules
-from mtls_policy.material import holds_private_key
 from mtls_policy.values import (
     SECRET_SIGNATURE,
     SIGNATURE_KEY,
@@ -27,6 +26,7 @@ from mtls_policy.values import (
     mark,
 )
 
+from components.core.pem import holds_private_key
 from components.pki.crl import build_crl
 from tests.pki_material import Authority, make_authority, signed_certificate
 
