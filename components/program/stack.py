@@ -4,28 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
-from typing import Any, NotRequired, TypedDict, TypeVar
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
 from ..core.outputs import by_name
-from ..kubernetes.api_access import KubernetesApiAccess, KubernetesApiAccessArgs
+from ..kubernetes.api_access import KubernetesApiAccess
 from ..kubernetes.mesh import IstioMesh
 from ..pki import (
     CertificateAuthority,
     ClientCertificate,
     RevocationList,
-    RevokedEntry,
     ServerCertificate,
     crl_bundle,
 )
-from .clients import ClientOutputs, issue_client, revocations
+from .clients import ClientOutputs
+from .issuance import IssuedClients, issue_clients, revocation_lists
+from .neighbours import kubernetes_api, mesh
 from .objects import StackObjects, StackPki, declare_objects
-from .rotation import NEXT, RotatingAuthority, declare_authorities, once_next
-from .settings import RotationPhase, StackSettings, parse_settings
+from .rotation import NEXT, RotatingAuthority, declare_authorities
+from .settings import StackSettings, parse_settings
 from .shard import shard_revocations
-
-T = TypeVar("T")
 
 
 class MtlsIngressStackArgs(TypedDict):
@@ -145,77 +144,14 @@ class MtlsIngressStack(pulumi.ComponentResource):
         for warning in warnings + settings.enforcer_warnings():
             pulumi.log.warn(warning, resource=self)
         self.settings = settings
-        pki = settings.pki
-        algorithm = pki.key_algorithm.value
         child = pulumi.ResourceOptions(parent=self)
-
-        server_side = declare_authorities(f"{name}-server-ca", pki.server_ca, algorithm, child)
-        client_side = (
-            declare_authorities(f"{name}-client-ca", pki.client_ca, algorithm, child)
-            if pki.client_ca is not None
-            else server_side
+        self._declare_authorities(name, child)
+        self._declare_server_certificate(name, child)
+        issued = issue_clients(
+            name, settings.pki, self.client_side, settings.pki.key_algorithm.value, child
         )
-        self.server_authorities, self.client_side = server_side, client_side
-        self.server_ca, self.client_ca = server_side.issuing, client_side.issuing
-        self.client_authorities = client_side.issuing_chain
-        self.server_certificate = ServerCertificate(
-            f"{name}-server",
-            {
-                "issuer": self.server_ca.as_issuer(),
-                "dns_names": list(pki.server.dns_names),
-                "ip_addresses": list(pki.server.ip_addresses),
-                "validity_days": pki.server.validity_days,
-                "renew_before_days": pki.server.renew_before_days,
-                "key_algorithm": algorithm,
-            },
-            child,
-        )
-        # Each client's certificate from the current CA and, from the issue phase of a
-        # rotation on, from the next one; the latter is what is handed out once it exists.
-        current: dict[str, ClientCertificate] = {}
-        issued_next: dict[str, ClientCertificate] = {}
-        for client in pki.clients:
-            resource = f"{name}-client-{client.name}"
-
-            if client_side.keeps_current:
-                # Kept as issued while the next CA issues: the serial its holder has stays
-                # the one the current CA's list can name.
-                current[client.name] = issue_client(
-                    resource,
-                    client,
-                    client_side.current[-1].as_issuer(),
-                    algorithm,
-                    frozen=client.revoked or client_side.issues_next,
-                    opts=once_next(resource + NEXT, client_side.phase, child),
-                )
-            if client_side.issues_next:
-                issued_next[client.name] = issue_client(
-                    resource + NEXT,
-                    client,
-                    client_side.next[-1].as_issuer(),
-                    algorithm,
-                    frozen=client.revoked,
-                    opts=child,
-                )
-        self.clients = issued_next or current
-        self.retiring_clients = current if issued_next else {}
-        self._client_resources = {
-            client: f"{name}-client-{client}{NEXT if issued_next else ''}"
-            for client in self.clients
-        }
-        shard_entries = shard_revocations(pki.client_shards, child) if pki.client_shards else None
-        self.revocation_lists = []
-        generations = []
-        if client_side.keeps_current:
-            generations.append((f"{name}-client-ca", client_side.current, current))
-        if client_side.next:  # from the introduce phase on: ready before it signs anyone
-            generations.append((f"{name}-client-ca{NEXT}", client_side.next, issued_next))
-        for prefix, chain, certificates in generations:
-            self.revocation_lists += _revocation_lists(
-                prefix, chain, certificates, settings, client_side.phase, child, shard_entries
-            )
-        self.client_crl_pem = crl_bundle(self.revocation_lists)
-        self.client_crl_next_update = self.revocation_lists[-1].next_update
+        self.clients, self.retiring_clients = issued.handed_out, issued.retiring
+        self._declare_revocation_lists(name, issued, child)
         self.objects = declare_objects(
             name,
             settings,
@@ -224,13 +160,72 @@ class MtlsIngressStack(pulumi.ComponentResource):
                 self.client_ca,
                 self.server_certificate,
                 self.client_crl_pem,
-                client_trust_bundle_pem=client_side.trust_bundle_pem,
-                client_verify_depth=client_side.depth,
+                client_trust_bundle_pem=self.client_side.trust_bundle_pem,
+                client_verify_depth=self.client_side.depth,
             ),
             child,
             secrets_updated_in_place=secrets_updated_in_place,
         )
         self.ingress_url = f"https://{settings.host}{settings.ingress.paths[0]}"
+        self._hand_out_clients(issued.resources)
+        self.kubernetes_api = kubernetes_api(name, settings, child)
+        self.mesh_ca, self.mesh = mesh(
+            name, settings, self.server_authorities.issuing_chain[0], child
+        )
+        self._publish()
+
+    def _declare_authorities(self, name: str, opts: pulumi.ResourceOptions) -> None:
+        """The server side's CAs and the client side's (the same without `pki.clientCa`)."""
+        pki = self.settings.pki
+        algorithm = pki.key_algorithm.value
+        server_side = declare_authorities(f"{name}-server-ca", pki.server_ca, algorithm, opts)
+        client_side = (
+            declare_authorities(f"{name}-client-ca", pki.client_ca, algorithm, opts)
+            if pki.client_ca is not None
+            else server_side
+        )
+        self.server_authorities, self.client_side = server_side, client_side
+        self.server_ca, self.client_ca = server_side.issuing, client_side.issuing
+        self.client_authorities = client_side.issuing_chain
+
+    def _declare_server_certificate(self, name: str, opts: pulumi.ResourceOptions) -> None:
+        pki = self.settings.pki
+        self.server_certificate = ServerCertificate(
+            f"{name}-server",
+            {
+                "issuer": self.server_ca.as_issuer(),
+                "dns_names": list(pki.server.dns_names),
+                "ip_addresses": list(pki.server.ip_addresses),
+                "validity_days": pki.server.validity_days,
+                "renew_before_days": pki.server.renew_before_days,
+                "key_algorithm": pki.key_algorithm.value,
+            },
+            opts,
+        )
+
+    def _declare_revocation_lists(
+        self, name: str, issued: IssuedClients, opts: pulumi.ResourceOptions
+    ) -> None:
+        """The CRLs of each CA generation of the client side that signs clients."""
+        pki, client_side = self.settings.pki, self.client_side
+        shard_entries = shard_revocations(pki.client_shards, opts) if pki.client_shards else None
+        generations = []
+        if client_side.keeps_current:
+            generations.append((f"{name}-client-ca", client_side.current, issued.current))
+        if client_side.next:  # from the introduce phase on: ready before it signs anyone
+            generations.append((f"{name}-client-ca{NEXT}", client_side.next, issued.next))
+        self.revocation_lists = []
+        for prefix, chain, certificates in generations:
+            self.revocation_lists += revocation_lists(
+                prefix, chain, certificates, pki, client_side.phase, opts, shard_entries
+            )
+        self.client_crl_pem = crl_bundle(self.revocation_lists)
+        self.client_crl_next_update = self.revocation_lists[-1].next_update
+
+    def _hand_out_clients(self, resources: Mapping[str, str]) -> None:
+        """The clients' outputs and, with client shards, the issuer they sign with."""
+        pki = self.settings.pki
+        self._client_resources = dict(resources)
         issued = ClientOutputs(
             pki.clients,
             self.clients,
@@ -255,8 +250,9 @@ class MtlsIngressStack(pulumi.ComponentResource):
                 )
             )
         )
-        self.kubernetes_api = _kubernetes_api(name, settings, child)
-        self.mesh_ca, self.mesh = _mesh(name, settings, server_side.issuing_chain[0], child)
+
+    def _publish(self) -> None:
+        """The stack's own outputs, and the component's registered outputs."""
         self.secret_names = by_name(
             {
                 role: secret.secret_name
@@ -271,8 +267,8 @@ class MtlsIngressStack(pulumi.ComponentResource):
         )
         # What clients trust: the roots (OpenSSL wants a self-signed trust anchor), both of
         # them while a rotation of the server CA overlaps.
-        self.server_ca_certificate_pem = server_side.roots_pem
-        self.client_ca_bundle_pem = client_side.trust_bundle_pem
+        self.server_ca_certificate_pem = self.server_authorities.roots_pem
+        self.client_ca_bundle_pem = self.client_side.trust_bundle_pem
         self.server_chain_pem = self.server_certificate.chain_pem
         self.server_expires_at = self.server_certificate.expires_at
         self.server_renew_at = self.server_certificate.renew_at
@@ -293,118 +289,3 @@ class MtlsIngressStack(pulumi.ComponentResource):
                 "client_crl_next_update": self.client_crl_next_update,
             }
         )
-
-
-def _revocation_lists(
-    prefix: str,
-    chain: list[CertificateAuthority],
-    certificates: Mapping[str, ClientCertificate],
-    settings: StackSettings,
-    phase: RotationPhase | None,
-    opts: pulumi.ResourceOptions,
-    shard_entries: pulumi.Output[list[RevokedEntry]] | None,
-) -> list[RevocationList]:
-    """One list per CA of `chain`, as nginx checks a CRL for each CA of a client's chain.
-
-    Only the CA that issues end-entity certificates lists entries: the revoked clients'
-    certificates it signed (none yet for a CA a rotation introduces), and the serials revoked
-    by config. A root above it signs only the
-    intermediate, which nothing here revokes.
-    """
-    pki = settings.pki
-    entries: list[RevokedEntry] | pulumi.Output[list[RevokedEntry]] = revocations(
-        pki.clients, certificates
-    ) + [
-        RevokedEntry(serial_number=str(entry.serial_number), reason=entry.reason.value)
-        for entry in pki.revoked_serials
-    ]
-    if shard_entries is not None:
-        local = entries
-        entries = pulumi.Output.all(pulumi.Output.from_input(local), shard_entries).apply(
-            lambda lists: [*lists[0], *lists[1]]
-        )
-    names = [f"{prefix}-revocations"]
-    next_list = f"{prefix}{NEXT}-revocations"
-    if len(chain) > 1:
-        names.insert(0, f"{prefix}-root-revocations")
-    return [
-        RevocationList(
-            list_name,
-            {
-                "issuer": authority.as_issuer(),
-                "revoked": entries if authority is chain[-1] else [],
-                "validity_days": pki.crl.validity_days,
-                "refresh_before_days": pki.crl.refresh_before_days,
-            },
-            once_next(next_list, phase, opts) if len(chain) == 1 else opts,
-        )
-        for list_name, authority in zip(names, chain, strict=True)
-    ]
-
-
-def _kubernetes_api(
-    name: str, settings: StackSettings, opts: pulumi.ResourceOptions
-) -> KubernetesApiAccess | None:
-    """The cluster CA, imported, and the API users it signs, when `kubernetesApi` is set."""
-    api = settings.kubernetes_api
-    if api is None:
-        return None
-    authority = CertificateAuthority(
-        f"{name}-kubernetes-ca",
-        {"certificate_pem": api.ca.certificate, "private_key_pem": api.ca.private_key},
-        opts,
-    )
-    arguments: KubernetesApiAccessArgs = {
-        "server": api.server,
-        "cluster_name": api.cluster,
-        "ca": authority.as_issuer(),
-        "users": [
-            {
-                "name": user.name,
-                "groups": list(user.groups),
-                "validity_days": user.validity_days,
-                "renew_before_days": user.renew_before_days,
-                "cluster_roles": list(user.cluster_roles),
-                "revoked": user.revoked,
-            }
-            for user in api.users
-        ],
-        "key_algorithm": settings.pki.key_algorithm.value,
-    }
-    if api.server_ca_certificate is not None:
-        arguments["server_ca_certificate_pem"] = api.server_ca_certificate
-    return KubernetesApiAccess(f"{name}-kubernetes-api", arguments, opts)
-
-
-def _mesh(
-    name: str, settings: StackSettings, root: CertificateAuthority, opts: pulumi.ResourceOptions
-) -> tuple[CertificateAuthority | None, IstioMesh | None]:
-    """The mesh CA under the server side's root, and the Istio objects, when `mesh` is set."""
-    mesh = settings.mesh
-    if mesh is None:
-        return None, None
-    authority = CertificateAuthority(
-        f"{name}-mesh-ca",
-        {
-            "common_name": mesh.ca_common_name,
-            "validity_days": mesh.ca_validity_days,
-            "key_algorithm": settings.pki.key_algorithm.value,
-            "issuer": root.as_issuer(),
-        },
-        opts,
-    )
-    objects = IstioMesh(
-        f"{name}-mesh",
-        {
-            "istio_namespace": mesh.istio_namespace,
-            "ca_certificate_pem": authority.certificate_pem,
-            "ca_private_key_pem": authority.private_key_pem,
-            "cert_chain_pem": authority.trust_bundle_pem,
-            "root_certificate_pem": authority.root_certificate_pem,
-            "namespaces": list(mesh.namespaces),
-            "service_hosts": [service.host for service in mesh.services],
-            "inject_sidecars": mesh.inject_sidecars,
-        },
-        opts,
-    )
-    return authority, objects
