@@ -7,15 +7,15 @@ schema from the components' type hints and docstrings. `main` prepares three thi
 
 - the hints themselves: the components' modules use postponed evaluation of annotations, and
   the host reads the raw strings, so `main` evaluates them first;
-- integer inputs: the host hands components the float a number arrives as (3650.0), since a
-  missing `continue` in its integer conversion (SDK 3.259 to 3.272) undoes that conversion;
-  `main` converts integral numbers back, and refuses another resource's output where a
-  component needs a plain integer, with a message that says so;
+- integer inputs: the host hands components the float a number arrives as (3650.0); `main`
+  converts integral numbers back, and refuses another resource's output where a component
+  needs a plain integer, with a message that says so (components.compat);
 - `MtlsIngress.port`: the schema has no union types, so other languages give a port number
   (named service ports remain a Python-only form);
 - descriptions: the host reads an attribute's docstring only from the class being described,
   and keeps docstrings' indentation; `main` lets it find outputs declared on a base class
-  (IssuedCertificate's, for ServerCertificate and ClientCertificate) and dedents them.
+  (IssuedCertificate's, for ServerCertificate and ClientCertificate) and dedents them
+  (components.compat).
 """
 
 from __future__ import annotations
@@ -25,15 +25,12 @@ import inspect
 import sys
 import types
 import typing
-from collections.abc import Callable
 from typing import Any
 
 import pulumi
-from pulumi.errors import InputPropertyError
 from pulumi.provider.experimental import component_provider_host
-from pulumi.provider.experimental.analyzer import Analyzer, PropertyDefinition, PropertyType
-from pulumi.provider.experimental.component import ComponentProvider
 
+from . import compat
 from .kubernetes.controller_config import ControllerConfig
 from .kubernetes.gateway import MtlsGateway
 from .kubernetes.ingress import MtlsIngress, MtlsIngressArgs
@@ -76,8 +73,8 @@ def prepare() -> None:
             _evaluate_hint(hint, seen)
         _evaluate_class(component, seen)
     MtlsIngressArgs.__annotations__["port"] = int
-    _convert_integer_inputs()
-    _describe_from_bases()
+    compat.convert_integer_inputs()
+    compat.describe_from_bases(_own)
 
 
 def _version() -> str:
@@ -126,84 +123,8 @@ def _evaluate_hint(hint: Any, seen: set[type]) -> None:
         _evaluate_class(hint, seen)
 
 
-def _convert_integer_inputs() -> None:
-    original: Callable[..., Any] = ComponentProvider.map_input_properties
-    if getattr(original, "converts_integers", False):
-        return
-
-    def map_input_properties(
-        self: ComponentProvider,
-        inputs: dict[str, Any],
-        properties: dict[str, PropertyDefinition],
-        mapping: dict[str, str],
-        component_name: str,
-        property_path: str,
-    ) -> dict[str, Any]:
-        integers = {
-            name: prop for name, prop in properties.items() if prop.type == PropertyType.INTEGER
-        }
-        held: dict[str, pulumi.Output[Any]] = {}
-        if isinstance(inputs, dict):
-            for name, prop in integers.items():
-                value = inputs.get(name)
-                if isinstance(value, pulumi.Output):
-                    path = f"{property_path}.{name}" if property_path else name
-                    if prop.plain:
-                        raise InputPropertyError(
-                            path,
-                            f"{component_name}: {path} must be a number known before the "
-                            "deployment (a literal or plain stack config), not another "
-                            "resource's output or a secret",
-                        )
-                    held[name] = value
-            # The host would call int() on the outputs: give it a stand-in, then the output.
-            inputs = {**inputs, **dict.fromkeys(held, 0)}
-        mapped: dict[str, Any] = original(
-            self, inputs, properties, mapping, component_name, property_path
-        )
-        for name, prop in properties.items():
-            python_name = mapping[name]
-            items = prop.items or prop.additional_properties
-            value = mapped.get(python_name)
-            if name in held:
-                mapped[python_name] = held[name].apply(_integral)
-            elif prop.type == PropertyType.INTEGER and python_name in mapped:
-                mapped[python_name] = _integral(value)
-            elif items is not None and items.type == PropertyType.INTEGER:
-                if isinstance(value, list):
-                    mapped[python_name] = [_integral(item) for item in value]
-                elif isinstance(value, dict):
-                    mapped[python_name] = {key: _integral(item) for key, item in value.items()}
-        return mapped
-
-    map_input_properties.converts_integers = True  # type: ignore[attr-defined]
-    setattr(ComponentProvider, "map_input_properties", map_input_properties)  # noqa: B010
-
-
-def _describe_from_bases() -> None:
-    original: Callable[..., str | None] = Analyzer.get_docstring
-    if getattr(original, "reads_bases", False):
-        return
-
-    def get_docstring(self: Analyzer, typ: type, name: str) -> str | None:
-        for klass in (typ, *(base for base in typ.__mro__[1:] if _own(base))):
-            found = original(self, klass, name)
-            if found:
-                return inspect.cleandoc(found)
-        return None
-
-    get_docstring.reads_bases = True  # type: ignore[attr-defined]
-    setattr(Analyzer, "get_docstring", get_docstring)  # noqa: B010
-
-
 def _own(cls: type) -> bool:
     return cls.__module__.startswith(_OWN_MODULES)
-
-
-def _integral(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 __all__ = ["COMPONENTS", "PACKAGE", "main", "prepare"]

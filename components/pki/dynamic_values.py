@@ -6,17 +6,17 @@ floats, times travel as RFC 3339 strings, and "now" must be injectable for tests
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from types import FunctionType
-from typing import Any, cast
+from typing import Any
 
 import pulumi
 import pulumi.dynamic
 from pulumi.dynamic import ResourceProvider
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
+
+from ..compat import undo_nested_pickler_patches
 
 
 def utc_now() -> datetime:
@@ -67,28 +67,6 @@ class ClockedProvider(ResourceProvider):
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         super().__init__()
         self.clock: Callable[[], datetime] = clock or utc_now
-
-
-def undo_nested_pickler_patches() -> None:
-    """Leaves `pickle._Pickler._batch_setitems` as pickle defines it.
-
-    `pulumi.dynamic`'s serialize_provider (Pulumi 3.259 to 3.272 at least) wraps that method
-    in a dict-sorting wrapper for every dynamic resource it registers and never restores it,
-    so each registration nests one wrapper deeper: pickling slows down with every dynamic
-    resource, and a program with about a thousand of them (a stack with many clients has a
-    renewal schedule per certificate) fails with RecursionError. Called before each of this
-    project's dynamic resources registers, so the SDK wraps the original exactly once.
-    """
-    pickler = cast(Any, pickle._Pickler)
-    method = cast(FunctionType, pickler._batch_setitems)
-    while method.__qualname__ != "_Pickler._batch_setitems" and method.__closure__:
-        wrapped = [
-            cell.cell_contents for cell in method.__closure__ if callable(cell.cell_contents)
-        ]
-        if not wrapped:
-            break
-        method = wrapped[0]
-    pickler._batch_setitems = method
 
 
 class DynamicResource(pulumi.dynamic.Resource):

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from components.pki.dynamic_values import undo_nested_pickler_patches
+from components.compat import undo_nested_pickler_patches
 from components.pki.renewal import RenewalProvider
 
 
