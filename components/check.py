@@ -209,7 +209,7 @@ def format_report(
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m {__spec__.name if __spec__ else __name__}",
         description=__doc__.split("\n\n")[0],
@@ -248,8 +248,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="ADDRESS:PORT",
         help="connect here instead of resolving the URL's host",
     )
-    arguments = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mtls-check-") as scratch:
         url, ca_file, crl_file = arguments.url, arguments.ca, arguments.crl
         clients = _named_pairs(arguments.client)

@@ -11,7 +11,7 @@ import pulumi
 from ..pki import ClientCertificate, Issuer, RevokedEntry
 from . import outputs
 from .clients import ClientOutputs, issue_client
-from .settings import ClientShardSettings, parse_shard_settings
+from .settings import ClientSettings, ClientShardSettings, parse_shard_settings
 
 
 class ClientShardArgs(TypedDict):
@@ -60,17 +60,7 @@ class ClientShard(pulumi.ComponentResource):
         self.settings = settings
         child = pulumi.ResourceOptions(parent=self)
         reference = pulumi.StackReference(settings.issuer_stack, opts=child)
-        shared = reference.require_output(outputs.CLIENT_ISSUER)
-
-        def part(key: str) -> pulumi.Output[Any]:
-            return pulumi.Output.unsecret(shared.apply(lambda issuer: issuer[key]))
-
-        issuer = Issuer(
-            certificate_pem=part("certificate"),
-            private_key_pem=pulumi.Output.secret(shared.apply(lambda i: i["privateKey"])),
-            intermediates_pem=part("intermediates"),
-            trust_bundle_pem=part("trustBundle"),
-        )
+        issuer = _shared_issuer(reference)
         clients = settings.pki.clients
         resources = {client.name: f"{name}-client-{client.name}" for client in clients}
         certificates = {
@@ -97,15 +87,7 @@ class ClientShard(pulumi.ComponentResource):
         self.client_private_keys = issued.client_private_keys
         self.client_bundles = issued.client_bundles
         self.revoked_client_serials = issued.revoked_client_serials
-        revoked = [client for client in clients if client.revoked]
-        self.client_revocations = pulumi.Output.all(
-            *(certificates[client.name].serial_number for client in revoked)
-        ).apply(
-            lambda serials: [
-                {"serialNumber": serial, "reason": client.revocation_reason.value}
-                for serial, client in zip(serials, revoked, strict=True)
-            ]
-        )
+        self.client_revocations = _revocations(clients, certificates)
         self.register_outputs(
             {
                 "client_certificates": self.client_certificates,
@@ -115,6 +97,36 @@ class ClientShard(pulumi.ComponentResource):
                 "client_revocations": self.client_revocations,
             }
         )
+
+
+def _shared_issuer(reference: pulumi.StackReference) -> Issuer:
+    """The client CA as the CA's stack exports it for its shards (`clientIssuer`)."""
+    shared = reference.require_output(outputs.CLIENT_ISSUER)
+
+    def part(key: str) -> pulumi.Output[Any]:
+        return pulumi.Output.unsecret(shared.apply(lambda issuer: issuer[key]))
+
+    return Issuer(
+        certificate_pem=part("certificate"),
+        private_key_pem=pulumi.Output.secret(shared.apply(lambda i: i["privateKey"])),
+        intermediates_pem=part("intermediates"),
+        trust_bundle_pem=part("trustBundle"),
+    )
+
+
+def _revocations(
+    clients: Sequence[ClientSettings], certificates: Mapping[str, ClientCertificate]
+) -> pulumi.Output[list[dict[str, Any]]]:
+    """The CRL entries of the shard's revoked clients (`clientRevocations`)."""
+    revoked = [client for client in clients if client.revoked]
+    return pulumi.Output.all(
+        *(certificates[client.name].serial_number for client in revoked)
+    ).apply(
+        lambda serials: [
+            {"serialNumber": serial, "reason": client.revocation_reason.value}
+            for serial, client in zip(serials, revoked, strict=True)
+        ]
+    )
 
 
 def shard_revocations(
