@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, core_schema
 
-from ...core import formats
+from ...core import formats, pem
 from ...pki import imported
 
 T = TypeVar("T")
@@ -265,7 +265,12 @@ CertificatePem = Annotated[
     str,
     reads(
         _pem(imported.read_chain),
-        {"anyOf": [{"type": "string", "pattern": "-----BEGIN CERTIFICATE-----"}, SECURE_VALUE]},
+        {
+            "anyOf": [
+                {"type": "string", "pattern": f"-----BEGIN {pem.CERTIFICATE}-----"},
+                SECURE_VALUE,
+            ]
+        },
     ),
 ]
 PrivateKeyPem = Annotated[
@@ -275,7 +280,7 @@ PrivateKeyPem = Annotated[
         {
             "anyOf": [
                 SECURE_VALUE,
-                {"type": "string", "pattern": "-----BEGIN [A-Z ]*PRIVATE KEY-----"},
+                {"type": "string", "pattern": pem.PRIVATE_KEY_HEADER},
             ]
         },
     ),
