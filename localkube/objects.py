@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from components.core.annotations import AUTH_TLS_SECRET, PREFIX
 from localkube.cluster import ApiClient, LocalCluster
 
 CONTROLLER_NAMESPACE = "ingress-nginx"
@@ -153,8 +154,8 @@ def read_served(
     )
     annotations = ingress["metadata"].get("annotations", {})
     names = {tls["secretName"] for tls in ingress["spec"].get("tls", []) if tls.get("secretName")}
-    for key in ("auth-tls-secret", "proxy-ssl-secret"):
-        reference = annotations.get(f"nginx.ingress.kubernetes.io/{key}")
+    for key in (AUTH_TLS_SECRET, "proxy-ssl-secret"):
+        reference = annotations.get(PREFIX + key)
         if reference:
             names.add(reference.split("/", 1)[1])
     secrets = {name: read_secret(client, namespace, name) for name in sorted(names)}
