@@ -11,7 +11,7 @@ expires, so keep API users' certificates short-lived.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -83,40 +83,9 @@ class KubernetesApiAccess(pulumi.ComponentResource):
         _validate(name, args)
         super().__init__("mtls:index:KubernetesApiAccess", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        ca = args["ca"]
-        self.users = {
-            user["name"]: ClientCertificate(
-                f"{name}-{formats.object_name(user['name'])}",
-                {
-                    "issuer": ca,
-                    "common_name": user["name"],
-                    "organizations": list(user.get("groups", ())),
-                    "validity_days": user.get("validity_days", lifetimes.API_USER_VALIDITY_DAYS),
-                    "renew_before_days": user.get("renew_before_days", 30),
-                    "key_algorithm": args.get("key_algorithm", "ECDSA_P256"),
-                    "revoked": user.get("revoked", False),
-                },
-                child,
-            )
-            for user in args["users"]
-        }
+        self.users = _user_certificates(name, args, child)
         active = [user for user in args["users"] if not user.get("revoked", False)]
-        trusted = args.get("server_ca_certificate_pem", ca["trust_bundle_pem"])
-        self.kubeconfigs = pulumi.Output.secret(
-            by_name(
-                {
-                    user["name"]: kubeconfig(
-                        args["server"],
-                        args["cluster_name"],
-                        trusted,
-                        user["name"],
-                        self.users[user["name"]].chain_pem,
-                        self.users[user["name"]].private_key_pem,
-                    )
-                    for user in active
-                }
-            )
-        )
+        self.kubeconfigs = pulumi.Output.secret(_kubeconfigs(args, active, self.users))
         self.revoked_serials = by_name(
             {
                 user["name"]: self.users[user["name"]].serial_number
@@ -124,30 +93,77 @@ class KubernetesApiAccess(pulumi.ComponentResource):
                 if user.get("revoked", False)
             }
         )
-        owner = owner_identity("mtls:index:KubernetesApiAccess", name)
-        self.cluster_role_bindings = [
-            k8s.rbac.v1.ClusterRoleBinding(
-                binding,
-                metadata=owned_metadata(name=stable_name(owner, binding)),
-                role_ref=k8s.rbac.v1.RoleRefArgs(
-                    api_group=RBAC_API_GROUP, kind="ClusterRole", name=role
-                ),
-                subjects=[
-                    k8s.rbac.v1.SubjectArgs(
-                        api_group=RBAC_API_GROUP, kind="User", name=user["name"]
-                    )
-                ],
-                opts=child,
-            )
-            for user in active
-            for role in user.get("cluster_roles", ())
-            for binding in [
-                f"{name}-{formats.object_name(user['name'])}-{formats.object_name(role)}"
-            ]
-        ]
+        self.cluster_role_bindings = _cluster_role_bindings(name, active, child)
         self.register_outputs(
             {"kubeconfigs": self.kubeconfigs, "revoked_serials": self.revoked_serials}
         )
+
+
+def _user_certificates(
+    name: str, args: KubernetesApiAccessArgs, opts: pulumi.ResourceOptions
+) -> dict[str, ClientCertificate]:
+    """A client certificate per user, by user name, each group an O."""
+    return {
+        user["name"]: ClientCertificate(
+            f"{name}-{formats.object_name(user['name'])}",
+            {
+                "issuer": args["ca"],
+                "common_name": user["name"],
+                "organizations": list(user.get("groups", ())),
+                "validity_days": user.get("validity_days", lifetimes.API_USER_VALIDITY_DAYS),
+                "renew_before_days": user.get("renew_before_days", 30),
+                "key_algorithm": args.get("key_algorithm", "ECDSA_P256"),
+                "revoked": user.get("revoked", False),
+            },
+            opts,
+        )
+        for user in args["users"]
+    }
+
+
+def _kubeconfigs(
+    args: KubernetesApiAccessArgs,
+    active: Sequence[ApiUser],
+    certificates: Mapping[str, ClientCertificate],
+) -> pulumi.Output[dict[str, str]]:
+    """The kubeconfig of each active user, by user name."""
+    trusted = args.get("server_ca_certificate_pem", args["ca"]["trust_bundle_pem"])
+    return by_name(
+        {
+            user["name"]: kubeconfig(
+                args["server"],
+                args["cluster_name"],
+                trusted,
+                user["name"],
+                certificates[user["name"]].chain_pem,
+                certificates[user["name"]].private_key_pem,
+            )
+            for user in active
+        }
+    )
+
+
+def _cluster_role_bindings(
+    name: str, active: Sequence[ApiUser], opts: pulumi.ResourceOptions
+) -> list[k8s.rbac.v1.ClusterRoleBinding]:
+    """A ClusterRoleBinding per active user and ClusterRole, named after both."""
+    owner = owner_identity("mtls:index:KubernetesApiAccess", name)
+    return [
+        k8s.rbac.v1.ClusterRoleBinding(
+            binding,
+            metadata=owned_metadata(name=stable_name(owner, binding)),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group=RBAC_API_GROUP, kind="ClusterRole", name=role
+            ),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(api_group=RBAC_API_GROUP, kind="User", name=user["name"])
+            ],
+            opts=opts,
+        )
+        for user in active
+        for role in user.get("cluster_roles", ())
+        for binding in [f"{name}-{formats.object_name(user['name'])}-{formats.object_name(role)}"]
+    ]
 
 
 def kubeconfig(

@@ -100,63 +100,105 @@ class MtlsGateway(pulumi.ComponentResource):
     ) -> None:
         _validate(name, args)
         super().__init__("mtls:index:MtlsGateway", name, {}, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        owner = owner_identity("mtls:index:MtlsGateway", name)
-        namespace = args["namespace"]
-        gateway_namespace = args.get("gateway_namespace") or namespace
-        elsewhere = gateway_namespace != namespace
-        paths = list(args.get("paths", ["/"]))
+        objects = _GatewayObjects(self, name, args)
+        tls, client_ca_name = objects.listener_tls()
+        if objects.elsewhere:
+            objects.reference_grant()
+        gateway = objects.gateway(tls)
+        objects.route(gateway)
+        backend_tls = args.get("backend_tls")
+        if backend_tls:
+            objects.backend_tls_policy(backend_tls)
+        envoy = args.get("envoy_gateway")
+        if envoy is not None and client_ca_name is not None:
+            objects.client_traffic_policy(client_ca_name, envoy)
+        self.gateway_name = args["gateway_name"]
+        self.url = f"https://{args['host']}{objects.paths[0]}"
+        self.register_outputs({"gateway_name": self.gateway_name, "url": self.url})
 
-        def reference(kind: str, ref_name: pulumi.Input[str]) -> dict[str, Any]:
-            ref: dict[str, Any] = {"group": "", "kind": kind, "name": ref_name}
-            return ref | ({"namespace": namespace} if elsewhere else {})
 
+class _GatewayObjects:
+    """The Kubernetes objects of one `MtlsGateway`, each declared as its child.
+
+    The route, its backend, the ConfigMaps and the Secrets live in `namespace`; the Gateway
+    and Envoy Gateway's policy for it in `gateway_namespace`, which may be another one.
+    """
+
+    def __init__(self, component: MtlsGateway, name: str, args: MtlsGatewayArgs) -> None:
+        self.component = component
+        self.name = name
+        self.args = args
+        self.owner = owner_identity("mtls:index:MtlsGateway", name)
+        self.namespace = args["namespace"]
+        self.gateway_namespace = args.get("gateway_namespace") or self.namespace
+        self.elsewhere = self.gateway_namespace != self.namespace
+        self.paths = list(args.get("paths", ["/"]))
+        self.child = pulumi.ResourceOptions(parent=component)
+
+    def reference(self, kind: str, ref_name: pulumi.Input[str]) -> dict[str, Any]:
+        """A reference from the Gateway's namespace to an object in the route namespace."""
+        ref: dict[str, Any] = {"group": "", "kind": kind, "name": ref_name}
+        return ref | ({"namespace": self.namespace} if self.elsewhere else {})
+
+    def listener_tls(self) -> tuple[dict[str, Any], pulumi.Output[str] | None]:
+        """The Gateway's `spec.tls`: client validation against a ConfigMap of the client CAs
+        (declared here; its name is returned), and the certificate it shows backends."""
         tls: dict[str, Any] = {}
-        ca_bundle = args.get("client_ca_bundle_pem")
+        ca_bundle = self.args.get("client_ca_bundle_pem")
         client_ca_name: pulumi.Output[str] | None = None
         if ca_bundle is not None:
-            mode = args.get("verify_client", "on")
-            client_ca_name = _ca_config_map(owner, f"{name}-client-ca", namespace, ca_bundle, child)
+            mode = self.args.get("verify_client", "on")
+            client_ca_name = self.ca_config_map(f"{self.name}-client-ca", ca_bundle)
             tls["frontend"] = {
                 "default": {
                     "validation": {
-                        "caCertificateRefs": [reference("ConfigMap", client_ca_name)],
+                        "caCertificateRefs": [self.reference("ConfigMap", client_ca_name)],
                         "mode": VALIDATION_MODES[mode],
                     }
                 }
             }
             if VALIDATION_MODES[mode] == "AllowInsecureFallback":
-                pulumi.log.warn(INSECURE_FALLBACK_WARNING.format(mode=mode), resource=self)
-        backend_tls = args.get("backend_tls")
+                pulumi.log.warn(
+                    INSECURE_FALLBACK_WARNING.format(mode=mode), resource=self.component
+                )
+        backend_tls = self.args.get("backend_tls")
         backend_identity = (
             backend_tls.get("client_certificate_secret_name") if backend_tls else None
         )
         if backend_identity is not None:
-            tls["backend"] = {"clientCertificateRef": reference("Secret", backend_identity)}
-        if elsewhere:
-            k8s.apiextensions.CustomResource(
-                f"{name}-reference-grant",
-                api_version=f"{GATEWAY_API}/v1beta1",
-                kind="ReferenceGrant",
-                metadata=_metadata(f"{args['gateway_name']}-gateway", namespace),
-                spec={
-                    "from": [
-                        {"group": GATEWAY_API, "kind": "Gateway", "namespace": gateway_namespace},
-                        {
-                            "group": "gateway.envoyproxy.io",
-                            "kind": "ClientTrafficPolicy",
-                            "namespace": gateway_namespace,
-                        },
-                    ],
-                    "to": [{"group": "", "kind": "Secret"}, {"group": "", "kind": "ConfigMap"}],
-                },
-                opts=child,
-            )
-        gateway = k8s.apiextensions.CustomResource(
-            f"{name}-gateway",
+            tls["backend"] = {"clientCertificateRef": self.reference("Secret", backend_identity)}
+        return tls, client_ca_name
+
+    def reference_grant(self) -> None:
+        """Lets the Gateway and its ClientTrafficPolicy read Secrets and ConfigMaps of the
+        route namespace."""
+        k8s.apiextensions.CustomResource(
+            f"{self.name}-reference-grant",
+            api_version=f"{GATEWAY_API}/v1beta1",
+            kind="ReferenceGrant",
+            metadata=_metadata(f"{self.args['gateway_name']}-gateway", self.namespace),
+            spec={
+                "from": [
+                    {"group": GATEWAY_API, "kind": "Gateway", "namespace": self.gateway_namespace},
+                    {
+                        "group": "gateway.envoyproxy.io",
+                        "kind": "ClientTrafficPolicy",
+                        "namespace": self.gateway_namespace,
+                    },
+                ],
+                "to": [{"group": "", "kind": "Secret"}, {"group": "", "kind": "ConfigMap"}],
+            },
+            opts=self.child,
+        )
+
+    def gateway(self, tls: dict[str, Any]) -> k8s.apiextensions.CustomResource:
+        """The Gateway, with its HTTPS listener on `host`."""
+        args = self.args
+        return k8s.apiextensions.CustomResource(
+            f"{self.name}-gateway",
             api_version=f"{GATEWAY_API}/v1",
             kind="Gateway",
-            metadata=_metadata(args["gateway_name"], gateway_namespace),
+            metadata=_metadata(args["gateway_name"], self.gateway_namespace),
             spec={
                 "gatewayClassName": args["class_name"],
                 "listeners": [
@@ -167,147 +209,112 @@ class MtlsGateway(pulumi.ComponentResource):
                         "hostname": args["host"],
                         "tls": {
                             "mode": "Terminate",
-                            "certificateRefs": [reference("Secret", args["tls_secret_name"])],
+                            "certificateRefs": [self.reference("Secret", args["tls_secret_name"])],
                         },
-                        "allowedRoutes": {"namespaces": {"from": "All" if elsewhere else "Same"}},
+                        "allowedRoutes": {
+                            "namespaces": {"from": "All" if self.elsewhere else "Same"}
+                        },
                     }
                 ],
                 **({"tls": tls} if tls else {}),
             },
-            opts=child,
+            opts=self.child,
         )
-        _route(
-            name,
-            args,
-            gateway_namespace,
-            paths,
-            pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
-        )
-        if backend_tls:
-            _backend_tls_policy(owner, name, args, backend_tls, child)
-        envoy = args.get("envoy_gateway")
-        if envoy is not None and client_ca_name is not None:
-            _client_traffic_policy(name, args, gateway_namespace, client_ca_name, envoy, child)
-        self.gateway_name = args["gateway_name"]
-        self.url = f"https://{args['host']}{paths[0]}"
-        self.register_outputs({"gateway_name": self.gateway_name, "url": self.url})
 
-
-def _route(
-    name: str,
-    args: MtlsGatewayArgs,
-    gateway_namespace: str,
-    paths: Sequence[str],
-    opts: pulumi.ResourceOptions,
-) -> None:
-    """The HTTPRoute from the Gateway's HTTPS listener to the backend, a rule per path."""
-    parent_ref = {"name": args["gateway_name"], "sectionName": LISTENER}
-    if gateway_namespace != args["namespace"]:
-        parent_ref["namespace"] = gateway_namespace
-    k8s.apiextensions.CustomResource(
-        f"{name}-route",
-        api_version=f"{GATEWAY_API}/v1",
-        kind="HTTPRoute",
-        metadata=_metadata(args["gateway_name"], args["namespace"]),
-        spec={
-            "parentRefs": [parent_ref],
-            "hostnames": [args["host"]],
-            "rules": [
-                {
-                    "matches": [{"path": {"type": "PathPrefix", "value": path}}],
-                    "backendRefs": [{"name": args["service"], "port": args["port"]}],
-                }
-                for path in paths
-            ],
-        },
-        opts=opts,
-    )
-
-
-def _backend_tls_policy(
-    owner: str,
-    name: str,
-    args: MtlsGatewayArgs,
-    backend_tls: BackendTlsArgs,
-    opts: pulumi.ResourceOptions,
-) -> None:
-    """Verified TLS from the Gateway to the backend Service, against a ConfigMap's CAs."""
-    namespace = args["namespace"]
-    backend_ca_name = _ca_config_map(
-        owner, f"{name}-backend-ca", namespace, backend_tls["ca_bundle_pem"], opts
-    )
-    k8s.apiextensions.CustomResource(
-        f"{name}-backend-tls",
-        api_version=f"{GATEWAY_API}/v1",
-        kind="BackendTLSPolicy",
-        metadata=_metadata(args["service"], namespace),
-        spec={
-            "targetRefs": [{"group": "", "kind": "Service", "name": args["service"]}],
-            "validation": {
-                "caCertificateRefs": [{"group": "", "kind": "ConfigMap", "name": backend_ca_name}],
-                "hostname": backend_tls["hostname"],
+    def route(self, gateway: pulumi.Resource) -> None:
+        """The HTTPRoute from the Gateway's HTTPS listener to the backend, a rule per path."""
+        args = self.args
+        parent_ref = {"name": args["gateway_name"], "sectionName": LISTENER}
+        if self.elsewhere:
+            parent_ref["namespace"] = self.gateway_namespace
+        k8s.apiextensions.CustomResource(
+            f"{self.name}-route",
+            api_version=f"{GATEWAY_API}/v1",
+            kind="HTTPRoute",
+            metadata=_metadata(args["gateway_name"], self.namespace),
+            spec={
+                "parentRefs": [parent_ref],
+                "hostnames": [args["host"]],
+                "rules": [
+                    {
+                        "matches": [{"path": {"type": "PathPrefix", "value": path}}],
+                        "backendRefs": [{"name": args["service"], "port": args["port"]}],
+                    }
+                    for path in self.paths
+                ],
             },
-        },
-        opts=opts,
-    )
+            opts=pulumi.ResourceOptions(parent=self.component, depends_on=[gateway]),
+        )
 
+    def backend_tls_policy(self, backend_tls: BackendTlsArgs) -> None:
+        """Verified TLS from the Gateway to the backend Service, against a ConfigMap's CAs."""
+        service = self.args["service"]
+        backend_ca_name = self.ca_config_map(
+            f"{self.name}-backend-ca", backend_tls["ca_bundle_pem"]
+        )
+        k8s.apiextensions.CustomResource(
+            f"{self.name}-backend-tls",
+            api_version=f"{GATEWAY_API}/v1",
+            kind="BackendTLSPolicy",
+            metadata=_metadata(service, self.namespace),
+            spec={
+                "targetRefs": [{"group": "", "kind": "Service", "name": service}],
+                "validation": {
+                    "caCertificateRefs": [
+                        {"group": "", "kind": "ConfigMap", "name": backend_ca_name}
+                    ],
+                    "hostname": backend_tls["hostname"],
+                },
+            },
+            opts=self.child,
+        )
 
-def _client_traffic_policy(
-    name: str,
-    args: MtlsGatewayArgs,
-    gateway_namespace: str,
-    client_ca_name: pulumi.Output[str],
-    envoy: EnvoyGatewayArgs,
-    opts: pulumi.ResourceOptions,
-) -> None:
-    """Envoy Gateway's policy for the Gateway: the same client CAs, the CRL, and the client
-    certificate forwarded upstream. It lives with the Gateway, whose namespace it must share."""
-    # References to the route namespace name it only when the policy lives elsewhere.
-    there = {"namespace": args["namespace"]} if gateway_namespace != args["namespace"] else {}
-    validation: dict[str, Any] = {
-        "caCertificateRefs": [{"group": "", "kind": "ConfigMap", "name": client_ca_name} | there],
-        "optional": VALIDATION_MODES[args.get("verify_client", "on")] != "AllowValidOnly",
-    }
-    crl_secret = envoy.get("crl_secret_name")
-    if crl_secret is not None:
-        validation["crl"] = {"refs": [{"group": "", "kind": "Secret", "name": crl_secret} | there]}
-    spec: dict[str, Any] = {
-        "targetRefs": [{"group": GATEWAY_API, "kind": "Gateway", "name": args["gateway_name"]}],
-        "tls": {"clientValidation": validation},
-    }
-    if envoy.get("forward_client_certificate"):
-        spec["headers"] = {
-            "xForwardedClientCert": {"mode": "SanitizeSet", "certDetailsToAdd": ["Cert"]}
+    def client_traffic_policy(
+        self, client_ca_name: pulumi.Output[str], envoy: EnvoyGatewayArgs
+    ) -> None:
+        """Envoy Gateway's policy for the Gateway: the same client CAs, the CRL, and the client
+        certificate forwarded upstream. It lives with the Gateway, whose namespace it must
+        share."""
+        args = self.args
+        validation: dict[str, Any] = {
+            "caCertificateRefs": [self.reference("ConfigMap", client_ca_name)],
+            "optional": VALIDATION_MODES[args.get("verify_client", "on")] != "AllowValidOnly",
         }
-    k8s.apiextensions.CustomResource(
-        f"{name}-client-traffic",
-        api_version="gateway.envoyproxy.io/v1alpha1",
-        kind="ClientTrafficPolicy",
-        metadata=_metadata(args["gateway_name"], gateway_namespace),
-        spec=spec,
-        opts=opts,
-    )
+        crl_secret = envoy.get("crl_secret_name")
+        if crl_secret is not None:
+            validation["crl"] = {"refs": [self.reference("Secret", crl_secret)]}
+        spec: dict[str, Any] = {
+            "targetRefs": [{"group": GATEWAY_API, "kind": "Gateway", "name": args["gateway_name"]}],
+            "tls": {"clientValidation": validation},
+        }
+        if envoy.get("forward_client_certificate"):
+            spec["headers"] = {
+                "xForwardedClientCert": {"mode": "SanitizeSet", "certDetailsToAdd": ["Cert"]}
+            }
+        k8s.apiextensions.CustomResource(
+            f"{self.name}-client-traffic",
+            api_version="gateway.envoyproxy.io/v1alpha1",
+            kind="ClientTrafficPolicy",
+            metadata=_metadata(args["gateway_name"], self.gateway_namespace),
+            spec=spec,
+            opts=self.child,
+        )
 
-
-def _ca_config_map(
-    owner: str,
-    name: str,
-    namespace: str,
-    bundle: pulumi.Input[str],
-    opts: pulumi.ResourceOptions,
-) -> pulumi.Output[str]:
-    """`ca.crt` in a ConfigMap named after its contents, for the same reason as the Secrets
-    (components.kubernetes.secrets): pulumi-kubernetes replaces a ConfigMap whose data changes,
-    and the replacement exists before the old one goes. Returns that name."""
-    data = {"ca.crt": bundle}
-    role = formats.object_name_prefix(name)
-    config_map = k8s.core.v1.ConfigMap(
-        role,
-        metadata=owned_metadata(name=content_name(owner, role, data), namespace=namespace),
-        data=data,
-        opts=opts,
-    )
-    return config_map.metadata.apply(lambda metadata: str(metadata.name))
+    def ca_config_map(self, name: str, bundle: pulumi.Input[str]) -> pulumi.Output[str]:
+        """`ca.crt` in a ConfigMap named after its contents, for the same reason as the Secrets
+        (components.kubernetes.secrets): pulumi-kubernetes replaces a ConfigMap whose data
+        changes, and the replacement exists before the old one goes. Returns that name."""
+        data = {"ca.crt": bundle}
+        role = formats.object_name_prefix(name)
+        config_map = k8s.core.v1.ConfigMap(
+            role,
+            metadata=owned_metadata(
+                name=content_name(self.owner, role, data), namespace=self.namespace
+            ),
+            data=data,
+            opts=self.child,
+        )
+        return config_map.metadata.apply(lambda metadata: str(metadata.name))
 
 
 def _metadata(name: str, namespace: str) -> dict[str, Any]:

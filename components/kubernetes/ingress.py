@@ -82,12 +82,30 @@ class MtlsIngress(pulumi.ComponentResource):
     ) -> None:
         _validate(name, args)
         super().__init__("mtls:index:MtlsIngress", name, {}, opts)
-        passthrough = args.get("passthrough", False)
+        paths = list(args.get("paths", ["/"]))
+        annotations = self._annotations(args)
+        k8s.networking.v1.Ingress(
+            f"{name}-ingress",
+            metadata=owned_metadata(
+                name=args["ingress_name"], namespace=args["namespace"], annotations=annotations
+            ),
+            spec=_ingress_spec(args, paths),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.ingress_name = args["ingress_name"]
+        self.annotations = pulumi.Output.all(**annotations)
+        self.url = f"https://{args['host']}{paths[0]}"
+        self.register_outputs(
+            {"ingress_name": self.ingress_name, "annotations": self.annotations, "url": self.url}
+        )
+
+    def _annotations(self, args: MtlsIngressArgs) -> dict[str, pulumi.Input[str]]:
+        """The ingress-nginx annotations of `args`, with a warning for each setting that
+        weakens or defeats client verification."""
         client_auth = args.get("client_auth")
         upstream_tls = args.get("upstream_tls")
-        paths = list(args.get("paths", ["/"]))
         annotations: dict[str, pulumi.Input[str]] = {}
-        if passthrough:
+        if args.get("passthrough", False):
             annotations |= passthrough_annotations()
             pulumi.log.warn(PASSTHROUGH_FLAG_WARNING, resource=self)
         if client_auth is not None:
@@ -102,58 +120,46 @@ class MtlsIngress(pulumi.ComponentResource):
                 pulumi.log.warn(warning.format(mode=mode), resource=self)
         if upstream_tls is not None:
             annotations |= upstream_tls_annotations(upstream_tls)
+        return annotations
 
-        port = args["port"]
-        service_port = (
-            k8s.networking.v1.ServiceBackendPortArgs(name=port)
-            if isinstance(port, str)
-            else k8s.networking.v1.ServiceBackendPortArgs(number=port)
-        )
-        tls_secret_name = args.get("tls_secret_name")
-        k8s.networking.v1.Ingress(
-            f"{name}-ingress",
-            metadata=owned_metadata(
-                name=args["ingress_name"], namespace=args["namespace"], annotations=annotations
-            ),
-            spec=k8s.networking.v1.IngressSpecArgs(
-                ingress_class_name=args.get("class_name", "nginx"),
-                tls=(
-                    [
-                        k8s.networking.v1.IngressTLSArgs(
-                            hosts=[args["host"]], secret_name=tls_secret_name
-                        )
-                    ]
-                    if tls_secret_name
-                    else None
-                ),
-                rules=[
-                    k8s.networking.v1.IngressRuleArgs(
-                        host=args["host"],
-                        http=k8s.networking.v1.HTTPIngressRuleValueArgs(
-                            paths=[
-                                k8s.networking.v1.HTTPIngressPathArgs(
-                                    path=path,
-                                    path_type="Prefix",
-                                    backend=k8s.networking.v1.IngressBackendArgs(
-                                        service=k8s.networking.v1.IngressServiceBackendArgs(
-                                            name=args["service"], port=service_port
-                                        )
-                                    ),
+
+def _ingress_spec(args: MtlsIngressArgs, paths: Sequence[str]) -> k8s.networking.v1.IngressSpecArgs:
+    """TLS for `host` with the served Secret (none with passthrough), and a Prefix rule per
+    path to the backend Service."""
+    port = args["port"]
+    service_port = (
+        k8s.networking.v1.ServiceBackendPortArgs(name=port)
+        if isinstance(port, str)
+        else k8s.networking.v1.ServiceBackendPortArgs(number=port)
+    )
+    tls_secret_name = args.get("tls_secret_name")
+    return k8s.networking.v1.IngressSpecArgs(
+        ingress_class_name=args.get("class_name", "nginx"),
+        tls=(
+            [k8s.networking.v1.IngressTLSArgs(hosts=[args["host"]], secret_name=tls_secret_name)]
+            if tls_secret_name
+            else None
+        ),
+        rules=[
+            k8s.networking.v1.IngressRuleArgs(
+                host=args["host"],
+                http=k8s.networking.v1.HTTPIngressRuleValueArgs(
+                    paths=[
+                        k8s.networking.v1.HTTPIngressPathArgs(
+                            path=path,
+                            path_type="Prefix",
+                            backend=k8s.networking.v1.IngressBackendArgs(
+                                service=k8s.networking.v1.IngressServiceBackendArgs(
+                                    name=args["service"], port=service_port
                                 )
-                                for path in paths
-                            ]
-                        ),
-                    )
-                ],
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.ingress_name = args["ingress_name"]
-        self.annotations = pulumi.Output.all(**annotations)
-        self.url = f"https://{args['host']}{paths[0]}"
-        self.register_outputs(
-            {"ingress_name": self.ingress_name, "annotations": self.annotations, "url": self.url}
-        )
+                            ),
+                        )
+                        for path in paths
+                    ]
+                ),
+            )
+        ],
+    )
 
 
 def _validate(name: str, args: MtlsIngressArgs) -> None:

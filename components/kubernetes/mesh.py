@@ -64,69 +64,9 @@ class IstioMesh(pulumi.ComponentResource):
         _validate(name, args)
         super().__init__("mtls:index:IstioMesh", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        istio_namespace = args["istio_namespace"]
-        label = f"{istio_namespace}/{PLUGIN_CA_SECRET}"
-
-        def checked(values: list[Any]) -> dict[str, str]:
-            ca, key, chain, root = values
-            check_plugin_ca(
-                label, ca_cert_pem=ca, ca_key_pem=key, cert_chain_pem=chain, root_cert_pem=root
-            )
-            return {
-                "ca-cert.pem": ca,
-                "ca-key.pem": key,
-                "cert-chain.pem": chain,
-                "root-cert.pem": root,
-            }
-
-        data = pulumi.Output.all(
-            args["ca_certificate_pem"],
-            args["ca_private_key_pem"],
-            args["cert_chain_pem"],
-            args["root_certificate_pem"],
-        ).apply(checked)
-        # The name is istiod's, so it cannot be generated: with a provider that replaces
-        # Secrets, istiod would miss it only while it restarts, and it reads it only then.
-        k8s.core.v1.Secret(
-            f"{name}-cacerts",
-            metadata=owned_metadata(name=PLUGIN_CA_SECRET, namespace=istio_namespace),
-            type="Opaque",
-            string_data=pulumi.Output.secret(cast("pulumi.Input[Any]", data)),
-            opts=child,
-        )
-        namespaces = list(args.get("namespaces", []))
-        self.peer_authentications = []
-        for namespace in namespaces:
-            k8s.apiextensions.CustomResource(
-                f"{name}-{namespace}-strict",
-                api_version="security.istio.io/v1",
-                kind="PeerAuthentication",
-                metadata=owned_metadata(name="default", namespace=namespace),
-                spec={"mtls": {"mode": "STRICT"}},
-                opts=child,
-            )
-            self.peer_authentications.append(f"{namespace}/default")
-            if args.get("inject_sidecars", False):
-                k8s.core.v1.NamespacePatch(
-                    f"{name}-{namespace}-injection",
-                    metadata=k8s.meta.v1.ObjectMetaPatchArgs(
-                        name=namespace, labels={INJECTION_LABEL: "enabled"}
-                    ),
-                    opts=child,
-                )
-        self.destination_rules = []
-        for host in args.get("service_hosts", []):
-            service, namespace = host.split(".")[:2]
-            rule = f"{service}-mtls"
-            k8s.apiextensions.CustomResource(
-                f"{name}-{namespace}-{rule}",
-                api_version="networking.istio.io/v1",
-                kind="DestinationRule",
-                metadata=owned_metadata(name=rule, namespace=namespace),
-                spec={"host": host, "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}},
-                opts=child,
-            )
-            self.destination_rules.append(f"{namespace}/{rule}")
+        _plugin_ca_secret(name, args, child)
+        self.peer_authentications = _strict_namespaces(name, args, child)
+        self.destination_rules = _mutual_tls_destinations(name, args, child)
         self.ca_secret_name = PLUGIN_CA_SECRET
         self.register_outputs(
             {
@@ -135,6 +75,86 @@ class IstioMesh(pulumi.ComponentResource):
                 "destination_rules": self.destination_rules,
             }
         )
+
+
+def _plugin_ca_secret(name: str, args: IstioMeshArgs, opts: pulumi.ResourceOptions) -> None:
+    """`cacerts` in istiod's namespace, once its four PEMs pass the preflight check."""
+    istio_namespace = args["istio_namespace"]
+    label = f"{istio_namespace}/{PLUGIN_CA_SECRET}"
+
+    def checked(values: list[Any]) -> dict[str, str]:
+        ca, key, chain, root = values
+        check_plugin_ca(
+            label, ca_cert_pem=ca, ca_key_pem=key, cert_chain_pem=chain, root_cert_pem=root
+        )
+        return {
+            "ca-cert.pem": ca,
+            "ca-key.pem": key,
+            "cert-chain.pem": chain,
+            "root-cert.pem": root,
+        }
+
+    data = pulumi.Output.all(
+        args["ca_certificate_pem"],
+        args["ca_private_key_pem"],
+        args["cert_chain_pem"],
+        args["root_certificate_pem"],
+    ).apply(checked)
+    # The name is istiod's, so it cannot be generated: with a provider that replaces
+    # Secrets, istiod would miss it only while it restarts, and it reads it only then.
+    k8s.core.v1.Secret(
+        f"{name}-cacerts",
+        metadata=owned_metadata(name=PLUGIN_CA_SECRET, namespace=istio_namespace),
+        type="Opaque",
+        string_data=pulumi.Output.secret(cast("pulumi.Input[Any]", data)),
+        opts=opts,
+    )
+
+
+def _strict_namespaces(name: str, args: IstioMeshArgs, opts: pulumi.ResourceOptions) -> list[str]:
+    """A STRICT PeerAuthentication in each namespace (and its sidecar injection label, when
+    asked for); returns their `namespace/name`."""
+    peer_authentications = []
+    for namespace in args.get("namespaces", []):
+        k8s.apiextensions.CustomResource(
+            f"{name}-{namespace}-strict",
+            api_version="security.istio.io/v1",
+            kind="PeerAuthentication",
+            metadata=owned_metadata(name="default", namespace=namespace),
+            spec={"mtls": {"mode": "STRICT"}},
+            opts=opts,
+        )
+        peer_authentications.append(f"{namespace}/default")
+        if args.get("inject_sidecars", False):
+            k8s.core.v1.NamespacePatch(
+                f"{name}-{namespace}-injection",
+                metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                    name=namespace, labels={INJECTION_LABEL: "enabled"}
+                ),
+                opts=opts,
+            )
+    return peer_authentications
+
+
+def _mutual_tls_destinations(
+    name: str, args: IstioMeshArgs, opts: pulumi.ResourceOptions
+) -> list[str]:
+    """An ISTIO_MUTUAL DestinationRule for each service host, in the service's namespace;
+    returns their `namespace/name`."""
+    destination_rules = []
+    for host in args.get("service_hosts", []):
+        service, namespace = host.split(".")[:2]
+        rule = f"{service}-mtls"
+        k8s.apiextensions.CustomResource(
+            f"{name}-{namespace}-{rule}",
+            api_version="networking.istio.io/v1",
+            kind="DestinationRule",
+            metadata=owned_metadata(name=rule, namespace=namespace),
+            spec={"host": host, "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}},
+            opts=opts,
+        )
+        destination_rules.append(f"{namespace}/{rule}")
+    return destination_rules
 
 
 def _validate(name: str, args: IstioMeshArgs) -> None:

@@ -15,9 +15,9 @@ from .issuer import (
     HOURS_PER_DAY,
     Issuer,
     check_issuer,
-    check_key_algorithm,
     check_lifetime,
     check_subject,
+    key_algorithm_or_raise,
 )
 from .key_algorithm import KeyAlgorithm
 from .leaf import chain, pem_bundle, sign_new_key
@@ -99,60 +99,72 @@ class CertificateAuthority(pulumi.ComponentResource):
         if "certificate_pem" in args:
             self._import(name, args["certificate_pem"], args["private_key_pem"])
             return
-        validity_days = args.get("validity_days", lifetimes.CA_VALIDITY_DAYS)
         issuer = args.get("issuer")
-        max_path_length = args.get("max_path_length")
-
+        certificate: tls.SelfSignedCert | tls.LocallySignedCert
         if issuer is None:
-            key = tls.PrivateKey(
-                f"{name}-key",
-                **key_algorithm.private_key_parameters(),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            certificate: tls.SelfSignedCert | tls.LocallySignedCert = tls.SelfSignedCert(
-                f"{name}-cert",
-                private_key_pem=key.private_key_pem,
-                subject=tls.SelfSignedCertSubjectArgs(
-                    common_name=args.get("common_name"), organization=args.get("organization")
-                ),
-                validity_period_hours=validity_days * HOURS_PER_DAY,
-                allowed_uses=CA_KEY_USAGES,
-                is_ca_certificate=True,
-                set_subject_key_id=True,
-                max_path_length=max_path_length,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            self.certificate_pem = certificate.cert_pem
-            self.intermediates_pem = pulumi.Output.from_input("")
-            self.trust_bundle_pem = certificate.cert_pem
-            self.root_certificate_pem = certificate.cert_pem
-            self.depth = 1
+            key, certificate = self._create_root(name, args)
         else:
-            signed = sign_new_key(
-                self,
-                name,
-                issuer=issuer,
-                key_algorithm=key_algorithm,
-                common_name=args.get("common_name", ""),
-                organizations=[o for o in [args.get("organization")] if o],
-                allowed_uses=CA_KEY_USAGES,
-                validity_days=validity_days,
-                renew_before_days=None,
-                is_ca=True,
-                max_path_length=max_path_length,
-            )
-            key, certificate = signed.key, signed.certificate
-            self.certificate_pem = certificate.cert_pem
-            self.intermediates_pem = chain(certificate.cert_pem, issuer)
-            self.trust_bundle_pem = pem_bundle(certificate.cert_pem, issuer["trust_bundle_pem"])
-            self.root_certificate_pem = pulumi.Output.from_input(issuer["trust_bundle_pem"]).apply(
-                _last_certificate
-            )
-            self.depth = issuer["depth"] + 1
-
+            key, certificate = self._create_intermediate(name, args, issuer)
         self.private_key_pem = pulumi.Output.secret(key.private_key_pem)
         self.expires_at = certificate.validity_end_time
         self._register()
+
+    def _create_root(
+        self, name: str, args: CertificateAuthorityArgs
+    ) -> tuple[tls.PrivateKey, tls.SelfSignedCert]:
+        """`{name}-key` and the self-signed `{name}-cert`; sets the chain attributes."""
+        key = tls.PrivateKey(
+            f"{name}-key",
+            **self.key_algorithm.private_key_parameters(),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        certificate = tls.SelfSignedCert(
+            f"{name}-cert",
+            private_key_pem=key.private_key_pem,
+            subject=tls.SelfSignedCertSubjectArgs(
+                common_name=args.get("common_name"), organization=args.get("organization")
+            ),
+            validity_period_hours=_validity_days(args) * HOURS_PER_DAY,
+            allowed_uses=CA_KEY_USAGES,
+            is_ca_certificate=True,
+            set_subject_key_id=True,
+            max_path_length=args.get("max_path_length"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.certificate_pem = certificate.cert_pem
+        self.intermediates_pem = pulumi.Output.from_input("")
+        self.trust_bundle_pem = certificate.cert_pem
+        self.root_certificate_pem = certificate.cert_pem
+        self.depth = 1
+        return key, certificate
+
+    def _create_intermediate(
+        self, name: str, args: CertificateAuthorityArgs, issuer: Issuer
+    ) -> tuple[tls.PrivateKey, tls.LocallySignedCert]:
+        """Key, request and certificate signed by `issuer` (leaf.sign_new_key, with the CA
+        profile and no renewal); sets the chain attributes."""
+        signed = sign_new_key(
+            self,
+            name,
+            issuer=issuer,
+            key_algorithm=self.key_algorithm,
+            common_name=args.get("common_name", ""),
+            organizations=[o for o in [args.get("organization")] if o],
+            allowed_uses=CA_KEY_USAGES,
+            validity_days=_validity_days(args),
+            renew_before_days=None,
+            is_ca=True,
+            max_path_length=args.get("max_path_length"),
+        )
+        certificate = signed.certificate
+        self.certificate_pem = certificate.cert_pem
+        self.intermediates_pem = chain(certificate.cert_pem, issuer)
+        self.trust_bundle_pem = pem_bundle(certificate.cert_pem, issuer["trust_bundle_pem"])
+        self.root_certificate_pem = pulumi.Output.from_input(issuer["trust_bundle_pem"]).apply(
+            _last_certificate
+        )
+        self.depth = issuer["depth"] + 1
+        return signed.key, certificate
 
     def _import(self, name: str, certificate_pem: str, private_key_pem: pulumi.Input[str]) -> None:
         chain = imported.read_chain(certificate_pem)
@@ -202,7 +214,7 @@ def _validate(name: str, args: CertificateAuthorityArgs) -> KeyAlgorithm:
         _check_import(problems, args)
     else:
         check_subject(problems, args.get("common_name"), args.get("organization"))
-    check_lifetime(problems, args.get("validity_days", lifetimes.CA_VALIDITY_DAYS))
+    check_lifetime(problems, _validity_days(args))
     max_path_length = args.get("max_path_length")
     if max_path_length is not None and (
         not isinstance(max_path_length, int)
@@ -216,11 +228,7 @@ def _validate(name: str, args: CertificateAuthorityArgs) -> KeyAlgorithm:
         )
     if args.get("issuer") is not None:
         check_issuer(problems, args.get("issuer"), signs_authorities=True)
-    key_algorithm = check_key_algorithm(
-        problems, args.get("key_algorithm", KeyAlgorithm.ECDSA_P256.value)
-    )
-    problems.raise_if_any()
-    return key_algorithm
+    return key_algorithm_or_raise(problems, args)
 
 
 def _check_import(problems: Problems, args: CertificateAuthorityArgs) -> None:
@@ -254,6 +262,10 @@ def _matching_key(name: str, private_key_pem: str, chain: imported.ImportedChain
         problems.add("private_key_pem", message)
     problems.raise_if_any()
     return private_key_pem
+
+
+def _validity_days(args: CertificateAuthorityArgs) -> int:
+    return args.get("validity_days", lifetimes.CA_VALIDITY_DAYS)
 
 
 def _last_certificate(bundle: str) -> str:

@@ -101,9 +101,6 @@ def _digest(props: dict[str, Any]) -> str:
 class ClientBundle(DynamicResource, module="mtls", name="ClientBundle"):
     """A client's PKCS#12 file (base64) and its password, both secrets."""
 
-    pkcs12: pulumi.Output[str]
-    password: pulumi.Output[str]
-
     def __init__(
         self,
         name: str,
@@ -121,10 +118,11 @@ class ClientBundle(DynamicResource, module="mtls", name="ClientBundle"):
             "private_key_pem": pulumi.Output.secret(private_key_pem),
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["pkcs12", "password"])
-        super().__init__(
-            BundleProvider(),
-            name,
-            inputs,
-            ("content_digest", "pkcs12", "password"),
-            pulumi.ResourceOptions.merge(opts, secret),
-        )
+        super().__init__(BundleProvider(), name, inputs, pulumi.ResourceOptions.merge(opts, secret))
+
+    content_digest: pulumi.Output[str]
+    """A digest of what the file holds (which tells a diff whether to rebuild it)."""
+    pkcs12: pulumi.Output[str]
+    """The PKCS#12 file, base64."""
+    password: pulumi.Output[str]
+    """The file's password."""

@@ -18,7 +18,7 @@ from .issuer import (
     check_subject,
 )
 from .key_algorithm import KeyAlgorithm
-from .leaf import IssuedCertificate, sign_new_key
+from .leaf import IssuedCertificate
 
 
 class ClientCertificateArgs(TypedDict):
@@ -61,22 +61,16 @@ class ClientCertificate(IssuedCertificate):
     ) -> None:
         key_algorithm = _validate(name, args)
         super().__init__("mtls:index:ClientCertificate", name, {}, opts)
-        validity_days, renew_before_days = lifetimes.certificate_lifetime(
-            args, lifetimes.CLIENT_VALIDITY_DAYS
-        )
-        signed = sign_new_key(
-            self,
+        self._issue(
             name,
-            issuer=args["issuer"],
-            key_algorithm=key_algorithm,
+            args,
+            lifetimes.CLIENT_VALIDITY_DAYS,
+            key_algorithm,
             common_name=args["common_name"],
             organizations=_organizations(args),
             allowed_uses=CLIENT_KEY_USAGES,
-            validity_days=validity_days,
-            renew_before_days=renew_before_days,
             renewal_paused=args.get("revoked", False),
         )
-        self._publish(signed, args["issuer"])
 
 
 def _organizations(args: ClientCertificateArgs) -> list[str]:

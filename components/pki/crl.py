@@ -20,22 +20,10 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, UpdateResult
 
 from ..core.formats import MAX_SERIAL_NUMBER
-from .dynamic_values import (
-    ClockedProvider,
-    is_unknown,
-    rfc3339,
-    whole_number,
-    window_fits,
-)
+from .dynamic_values import ClockedProvider, is_unknown, rfc3339, whole_number, window_fits
 
 REASONS: dict[str, x509.ReasonFlags] = {
     flag.value: flag for flag in x509.ReasonFlags if flag is not x509.ReasonFlags.remove_from_crl

@@ -6,7 +6,8 @@ floats, times travel as RFC 3339 strings, and "now" must be injectable for tests
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import inspect
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,16 +71,20 @@ class ClockedProvider(ResourceProvider):
 
 
 class DynamicResource(pulumi.dynamic.Resource):
-    """A dynamic resource of this project: its `inputs`, and the `outputs` its provider
-    computes, declared so that they are readable as attributes."""
+    """A dynamic resource of this project: its `inputs`, and the outputs its provider computes.
+
+    A subclass declares those outputs as annotated attributes, after its `__init__` as in
+    Pulumi's generated SDKs; each annotated name is registered as an output, in that order,
+    which makes it readable as an attribute.
+    """
 
     def __init__(
         self,
         provider: ResourceProvider,
         name: str,
         inputs: Mapping[str, Any],
-        outputs: Sequence[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         undo_nested_pickler_patches()
-        super().__init__(provider, name, {**inputs, **dict.fromkeys(outputs)}, opts)
+        outputs = dict.fromkeys(inspect.get_annotations(type(self)))
+        super().__init__(provider, name, {**inputs, **outputs}, opts)

@@ -77,6 +77,12 @@ def check_leaf_options(
     """Checks an end-entity certificate's lifetime and key algorithm, then raises every
     problem recorded so far; returns the key algorithm."""
     check_lifetime(problems, *certificate_lifetime(args, default_validity_days))
+    return key_algorithm_or_raise(problems, args)
+
+
+def key_algorithm_or_raise(problems: Problems, args: Mapping[str, Any]) -> KeyAlgorithm:
+    """Checks the key algorithm `args` name (ECDSA P-256 when they name none), then raises
+    every problem recorded so far; returns the key algorithm."""
     key_algorithm = check_key_algorithm(
         problems, args.get("key_algorithm", KeyAlgorithm.ECDSA_P256.value)
     )

@@ -20,13 +20,7 @@ from typing import Any
 
 import pulumi
 import pulumi.dynamic
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, UpdateResult
 
 from .dynamic_values import (
     ClockedProvider,
@@ -91,10 +85,6 @@ def _paused(props: dict[str, Any]) -> bool:
 class RenewalSchedule(DynamicResource, module="mtls", name="RenewalSchedule"):
     """The schedule of one certificate; its `generation` replaces the key when it changes."""
 
-    generation: pulumi.Output[float]
-    issued_at: pulumi.Output[str]
-    renew_at: pulumi.Output[str]
-
     def __init__(
         self,
         name: str,
@@ -109,5 +99,11 @@ class RenewalSchedule(DynamicResource, module="mtls", name="RenewalSchedule"):
             "renew_before_days": renew_before_days,
             "paused": paused,
         }
-        outputs = ("generation", "issued_at", "renew_at")
-        super().__init__(RenewalProvider(), name, inputs, outputs, opts)
+        super().__init__(RenewalProvider(), name, inputs, opts)
+
+    generation: pulumi.Output[float]
+    """1 at first, one more at every update: a renewal, or a change of the lifetime."""
+    issued_at: pulumi.Output[str]
+    """When the current generation began, RFC 3339."""
+    renew_at: pulumi.Output[str]
+    """When a `pulumi up` starts the next generation, RFC 3339."""

@@ -110,9 +110,6 @@ def _fingerprint(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
 class CertificateRequest(DynamicResource, module="mtls", name="CertificateRequest"):
     """A signing request with several subject organizations, signed by `private_key_pem`."""
 
-    cert_request_pem: pulumi.Output[str]
-    public_key_fingerprint: pulumi.Output[str]
-
     def __init__(
         self,
         name: str,
@@ -127,5 +124,9 @@ class CertificateRequest(DynamicResource, module="mtls", name="CertificateReques
             "common_name": common_name,
             "organizations": list(organizations),
         }
-        outputs = ("cert_request_pem", "public_key_fingerprint")
-        super().__init__(RequestProvider(), name, inputs, outputs, opts)
+        super().__init__(RequestProvider(), name, inputs, opts)
+
+    cert_request_pem: pulumi.Output[str]
+    """The request, PEM."""
+    public_key_fingerprint: pulumi.Output[str]
+    """SHA-256 of the key's SubjectPublicKeyInfo, hex: how a diff sees a new key."""

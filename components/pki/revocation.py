@@ -43,17 +43,16 @@ class RevocationListArgs(TypedDict):
 
 
 class _SignedCrl(DynamicResource, module="mtls", name="SignedCrl"):
+    def __init__(
+        self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+    ) -> None:
+        super().__init__(CrlProvider(), name, props, opts)
+
     crl_pem: pulumi.Output[str]
     crl_number: pulumi.Output[float]
     this_update: pulumi.Output[str]
     next_update: pulumi.Output[str]
     revocation_dates: pulumi.Output[dict[str, str]]
-
-    def __init__(
-        self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
-    ) -> None:
-        outputs = ("crl_pem", "crl_number", "this_update", "next_update", "revocation_dates")
-        super().__init__(CrlProvider(), name, props, outputs, opts)
 
 
 class RevocationList(pulumi.ComponentResource):

@@ -16,7 +16,7 @@ from .issuer import (
     check_leaf_options,
 )
 from .key_algorithm import KeyAlgorithm
-from .leaf import IssuedCertificate, sign_new_key
+from .leaf import IssuedCertificate
 
 
 class ServerCertificateArgs(TypedDict):
@@ -55,23 +55,17 @@ class ServerCertificate(IssuedCertificate):
         super().__init__("mtls:index:ServerCertificate", name, {}, opts)
         dns_names = list(args["dns_names"])
         ip_addresses = list(args.get("ip_addresses", ()))
-        validity_days, renew_before_days = lifetimes.certificate_lifetime(
-            args, lifetimes.SERVER_VALIDITY_DAYS
-        )
-        signed = sign_new_key(
-            self,
+        self._issue(
             name,
-            issuer=args["issuer"],
-            key_algorithm=key_algorithm,
+            args,
+            lifetimes.SERVER_VALIDITY_DAYS,
+            key_algorithm,
             common_name=(dns_names or ip_addresses)[0],
             organizations=(),
             allowed_uses=[*key_algorithm.server_key_usages(), "server_auth"],
-            validity_days=validity_days,
-            renew_before_days=renew_before_days,
             dns_names=dns_names,
             ip_addresses=ip_addresses,
         )
-        self._publish(signed, args["issuer"])
 
 
 def _validate(name: str, args: ServerCertificateArgs) -> KeyAlgorithm:
