@@ -26,16 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.core.annotations import (
-    AUTH_TLS_ERROR_PAGE,
-    AUTH_TLS_MATCH_CN,
-    AUTH_TLS_PASS_CERTIFICATE,
-    AUTH_TLS_SECRET,
-    AUTH_TLS_VERIFY_CLIENT,
-    AUTH_TLS_VERIFY_DEPTH,
-    DEFAULT_VERIFY_DEPTH,
-    PREFIX,
-)
+from components.core import annotations as ingress_nginx
 from localkube.echo import echo_upstream
 from localkube.processes import free_port, stop_process
 
@@ -91,7 +82,7 @@ def render_server(
         f"    ssl_certificate {key_pair_file};",
         f"    ssl_certificate_key {key_pair_file};",
     ]
-    auth_secret = annotations.get(PREFIX + AUTH_TLS_SECRET)
+    auth_secret = annotations.get(ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_SECRET)
     client_auth = False
     if auth_secret:
         secret_namespace, secret_name = auth_secret.split("/", 1)
@@ -99,7 +90,7 @@ def render_server(
         ca = secret_data(secret_name)
         if ca.get("ca.crt"):
             client_auth = True
-            match_cn = annotations.get(PREFIX + AUTH_TLS_MATCH_CN)
+            match_cn = annotations.get(ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_MATCH_CN)
             if match_cn:
                 lines += [
                     f'    if ( $ssl_client_s_dn !~ "{match_cn}" ) {{',
@@ -107,10 +98,12 @@ def render_server(
                     "    }",
                 ]
             depth = (
-                int(annotations.get(PREFIX + AUTH_TLS_VERIFY_DEPTH, DEFAULT_VERIFY_DEPTH))
-                or DEFAULT_VERIFY_DEPTH
+                int(annotations.get(ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_VERIFY_DEPTH, 0))
+                or ingress_nginx.DEFAULT_VERIFY_DEPTH
             )
-            verify_client = annotations.get(PREFIX + AUTH_TLS_VERIFY_CLIENT, "on")
+            verify_client = annotations.get(
+                ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_VERIFY_CLIENT, "on"
+            )
             ca_file = _write(directory / f"{namespace}-{secret_name}-ca.pem", ca["ca.crt"])
             lines += [
                 f"    ssl_client_certificate {ca_file};",
@@ -120,10 +113,12 @@ def render_server(
             if ca.get("ca.crl"):
                 crl_file = _write(directory / f"{namespace}-{secret_name}-crl.pem", ca["ca.crl"])
                 lines.append(f"    ssl_crl {crl_file};")
-            error_page = annotations.get(PREFIX + AUTH_TLS_ERROR_PAGE)
+            error_page = annotations.get(ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_ERROR_PAGE)
             if error_page:
                 lines.append(f"    error_page 495 496 = {error_page};")
-    pass_certificate = annotations.get(PREFIX + AUTH_TLS_PASS_CERTIFICATE) == "true"
+    pass_certificate = (
+        annotations.get(ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_PASS_CERTIFICATE) == "true"
+    )
     for path in paths:
         lines += [f"    location {path} {{", "        proxy_set_header Host $host;"]
         if client_auth:

@@ -13,6 +13,7 @@ from ...kubernetes import (
     ControllerConfig,
     MtlsIngress,
     TlsSecret,
+    TlsSecretArgs,
     UpstreamTlsArgs,
 )
 from ...kubernetes.annotations import verify_depth_for
@@ -88,37 +89,40 @@ class HttpsBackend:
 def declare_passthrough_secret(context: ObjectContext) -> TlsSecret:
     """The backend terminates TLS: it serves the ingress host's certificate and verifies
     clients itself against ca.crt."""
-    pki, settings = context.pki, context.settings
-    return TlsSecret(
-        f"{context.name}-backend-tls",
-        {
-            "namespace": settings.namespace,
-            "updated_in_place": context.updated_in_place,
-            "certificate_chain_pem": pki.server_certificate.chain_pem,
-            "private_key_pem": pki.server_certificate.private_key_pem,
-            "trust_bundle_pem": pki.server_ca.trust_bundle_pem,
-            "hosts": [settings.host],
-            "ca_bundle_pem": pki.client_trust,
-            "crl_pem": pki.client_crl_pem,
-        },
-        context.opts,
+    return _host_tls_secret(
+        context,
+        "backend-tls",
+        ca_bundle_pem=context.pki.client_trust,
+        crl_pem=context.pki.client_crl_pem,
     )
 
 
 def declare_server_tls_secret(context: ObjectContext) -> TlsSecret:
+    return _host_tls_secret(context, "server-tls")
+
+
+def _host_tls_secret(
+    context: ObjectContext,
+    role: str,
+    *,
+    ca_bundle_pem: pulumi.Output[str] | None = None,
+    crl_pem: pulumi.Output[str] | None = None,
+) -> TlsSecret:
+    """A Secret with the ingress host's key pair (and, for a backend that verifies clients,
+    the client CA and its CRLs)."""
     pki, settings = context.pki, context.settings
-    return TlsSecret(
-        f"{context.name}-server-tls",
-        {
-            "namespace": settings.namespace,
-            "updated_in_place": context.updated_in_place,
-            "certificate_chain_pem": pki.server_certificate.chain_pem,
-            "private_key_pem": pki.server_certificate.private_key_pem,
-            "trust_bundle_pem": pki.server_ca.trust_bundle_pem,
-            "hosts": [settings.host],
-        },
-        context.opts,
-    )
+    arguments: TlsSecretArgs = {
+        "namespace": settings.namespace,
+        "updated_in_place": context.updated_in_place,
+        "certificate_chain_pem": pki.server_certificate.chain_pem,
+        "private_key_pem": pki.server_certificate.private_key_pem,
+        "trust_bundle_pem": pki.server_ca.trust_bundle_pem,
+        "hosts": [settings.host],
+    }
+    if ca_bundle_pem is not None:
+        arguments["ca_bundle_pem"] = ca_bundle_pem
+        arguments["crl_pem"] = crl_pem
+    return TlsSecret(f"{context.name}-{role}", arguments, context.opts)
 
 
 def declare_client_ca_secret(context: ObjectContext) -> CaSecret:
