@@ -8,7 +8,7 @@ STACK ?=
 # or gateway-api (Envoy Gateway and Envoy).
 ENFORCER ?= ingress-nginx
 BIN := $(VENV)/bin
-PY_SOURCES := components localkube schemas tests bench policy provider __main__.py
+PY_SOURCES := components localkube support schemas tests bench policy provider __main__.py
 
 .PHONY: up preview test lint typecheck unit engine toolchain setup system-packages test-packages bench clean schema policy
 

@@ -38,8 +38,8 @@ from typing import Any
 import yaml
 
 from bench.evaluate import config_with_clients
-from localkube.backends import BACKEND_KINDS, BackendKind, state_backend
-from tests.engine.conftest import Engine, new_engine, project_program, toolchain_bin
+from localkube.backends import BACKEND_KINDS, BackendKind, StateBackend, state_backend
+from localkube.engine import Engine, new_engine, project_program, toolchain_bin
 
 
 def tree_rss_mib(root: int) -> float:
@@ -136,6 +136,85 @@ def _revoke_first(config: dict[str, Any]) -> None:
     config["pki"]["clients"][0]["revoked"] = True
 
 
+def _main_stack(
+    root: Path, clients: int, shards: int, skip_checkpoints: bool, state: StateBackend
+) -> Engine:
+    """The stack `bench` of the project's program, rendering to `root/rendered`: with all the
+    clients, or, with shards, the CAs only (an empty list of shards at first)."""
+    config = config_with_clients(0 if shards else clients)
+    if shards:
+        config["pki"]["clientShards"] = []
+    program = project_program(
+        root,
+        config,
+        stack="bench",
+        provider_config={"kubernetes:renderYamlToDirectory": str(root / "rendered")},
+    )
+    extra = {"PULUMI_SKIP_CHECKPOINTS": "true"} if skip_checkpoints else {}
+    return new_engine(root, program, "bench", backend=state, **extra)
+
+
+def _shard_stacks(main: Engine, root: Path, names: list[str], clients: int) -> list[Engine]:
+    """One stack per name, each the same project in a folder of its own with every
+    len(names)-th client, issued by the CAs of the main stack (ISSUER)."""
+    shards = []
+    for index, name in enumerate(names):
+        shard = Engine(root / name, main.environment)
+        shutil.copytree(main.program, shard.program)
+        (shard.program / "Pulumi.bench.yaml").unlink()
+        members = config_with_clients(clients)["pki"]["clients"][index :: len(names)]
+        document = {"issuerStack": ISSUER, "pki": {"clients": members}}
+        stack_file = {"config": {f"mtls-ingress:{k}": v for k, v in document.items()}}
+        (shard.program / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(stack_file))
+        shard.run("stack", "init", name)
+        shards.append(shard)
+    return shards
+
+
+@dataclass
+class Phases:
+    """The figures of `up`, no-change preview and revocation over all the stacks."""
+
+    up: Phase
+    preview: Phase
+    revoke: Phase
+    completed: bool
+    """False once an `up` ran past its limit (nothing after it was measured)."""
+
+
+def _phases(
+    main: Engine, stacks: list[tuple[Engine, str]], names: list[str], limit: float | None
+) -> Phases:
+    """Every stack's `up` (with shards, then the main stack's again, listing them), every
+    stack's no-change preview, and the revocation of one client (with shards, in the first
+    shard, then the main stack's `up` that lists it in its CRL)."""
+
+    def run(engine: Engine, *arguments: str) -> tuple[float | None, float]:
+        command = ["pulumi", "--non-interactive", *arguments]
+        return timed(command, engine.program, engine.environment, limit)
+
+    up, preview, revoke = Phase(), Phase(), Phase()
+    deploy = ["up", "--yes", "--skip-preview"]
+    ok = all(up.add(run(engine, *deploy)) for engine, _ in stacks)
+    if ok and names:
+        _edit_config(
+            main,
+            "bench",
+            lambda c: c["pki"].update(
+                clientShards=[f"organization/mtls-ingress/{name}" for name in names]
+            ),
+        )
+        ok = up.add(run(main, *deploy))
+    if ok:
+        for engine, _ in stacks:
+            preview.add(run(engine, "preview", "--expect-no-changes"))
+        revoking = stacks[1] if names else stacks[0]
+        _edit_config(revoking[0], revoking[1], _revoke_first)
+        if revoke.add(run(revoking[0], *deploy)) and names:
+            revoke.add(run(main, *deploy))
+    return Phases(up, preview, revoke, ok)
+
+
 def measure(
     clients: int,
     *,
@@ -149,66 +228,25 @@ def measure(
         state_backend(backend, Path(scratch) / "backend", toolchain_bin()) as state,
     ):
         root = Path(scratch)
-        main_config = config_with_clients(0 if shards else clients)
-        if shards:
-            main_config["pki"]["clientShards"] = []
-        program = project_program(
-            root,
-            main_config,
-            stack="bench",
-            provider_config={"kubernetes:renderYamlToDirectory": str(root / "rendered")},
-        )
-        extra = {"PULUMI_SKIP_CHECKPOINTS": "true"} if skip_checkpoints else {}
-        main = new_engine(root, program, "bench", backend=state, **extra)
-        stacks: list[tuple[Engine, str]] = [(main, "bench")]
+        main = _main_stack(root, clients, shards, skip_checkpoints, state)
         names = [f"shard-{index:03d}" for index in range(shards)]
-        for index, name in enumerate(names):
-            shard = Engine(root / name, main.environment)
-            shutil.copytree(program, shard.program)
-            (shard.program / "Pulumi.bench.yaml").unlink()
-            members = config_with_clients(clients)["pki"]["clients"][index::shards]
-            document = {"issuerStack": ISSUER, "pki": {"clients": members}}
-            stack_file = {"config": {f"mtls-ingress:{k}": v for k, v in document.items()}}
-            (shard.program / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(stack_file))
-            shard.run("stack", "init", name)
-            stacks.append((shard, name))
-
-        def run(engine: Engine, *arguments: str) -> tuple[float | None, float]:
-            command = ["pulumi", "--non-interactive", *arguments]
-            return timed(command, engine.program, engine.environment, limit)
-
-        up, preview, revoke = Phase(), Phase(), Phase()
-        deploy = ["up", "--yes", "--skip-preview"]
-        ok = all(up.add(run(engine, *deploy)) for engine, _ in stacks)
-        if ok and shards:
-            _edit_config(
-                main,
-                "bench",
-                lambda c: c["pki"].update(
-                    clientShards=[f"organization/mtls-ingress/{name}" for name in names]
-                ),
-            )
-            ok = up.add(run(main, *deploy))
-        if ok:
-            for engine, _ in stacks:
-                preview.add(run(engine, "preview", "--expect-no-changes"))
-            revoking = stacks[1] if shards else stacks[0]
-            _edit_config(revoking[0], revoking[1], _revoke_first)
-            if revoke.add(run(revoking[0], *deploy)) and shards:
-                revoke.add(run(main, *deploy))
+        shard_stacks = _shard_stacks(main, root, names, clients)
+        stacks = [(main, "bench"), *zip(shard_stacks, names, strict=True)]
+        phases = _phases(main, stacks, names, limit)
         exported = [json.loads(engine.run("stack", "export").stdout) for engine, _ in stacks]
+    ok = phases.completed
     return {
         "clients": clients,
         "shards": shards,
         "backend": backend,
         "resources": sum(len(state["deployment"]["resources"]) for state in exported),
         "skip_checkpoints": skip_checkpoints,
-        "up_seconds": up.seconds,
-        "up_peak_mib": up.peak_mib,
-        "preview_seconds": preview.seconds if ok else None,
-        "slowest_preview_seconds": preview.slowest if ok else None,
-        "preview_peak_mib": preview.peak_mib,
-        "revoke_seconds": revoke.seconds if ok else None,
+        "up_seconds": phases.up.seconds,
+        "up_peak_mib": phases.up.peak_mib,
+        "preview_seconds": phases.preview.seconds if ok else None,
+        "slowest_preview_seconds": phases.preview.slowest if ok else None,
+        "preview_peak_mib": phases.preview.peak_mib,
+        "revoke_seconds": phases.revoke.seconds if ok else None,
         "state_mib": sum(len(json.dumps(state)) for state in exported) / 2**20,
     }
 

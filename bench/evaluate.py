@@ -14,8 +14,8 @@ import resource
 import sys
 import time
 
-from tests.mock_runtime import MockRuntime
-from tests.stack_configs import minimal_config
+from support.mock_runtime import MockRuntime
+from support.stack_configs import minimal_config
 
 
 def config_with_clients(count: int) -> dict[str, object]:

@@ -27,9 +27,8 @@ from typing import Any
 
 from localkube.backends import BACKEND_KINDS, state_backend
 from localkube.cluster import LocalCluster
-from localkube.objects import cluster_with_ingress_nginx, install_backend
-from tests.engine.conftest import Engine, new_engine, toolchain_bin
-from tests.engine.faults import (
+from localkube.engine import Engine, new_engine, toolchain_bin
+from localkube.faults import (
     LOCAL,
     cluster_objects,
     kill_session,
@@ -40,6 +39,7 @@ from tests.engine.faults import (
     state_objects,
     stored_ca_keys,
 )
+from localkube.objects import cluster_with_ingress_nginx, install_backend
 
 BACKEND = LOCAL["mtls-ingress:ingress"]["backend"]
 UNREADABLE = "failed to load checkpoint"

@@ -34,6 +34,7 @@ import yaml
 
 from localkube.backends import BACKEND_KINDS, StateBackend, state_backend
 from localkube.cluster import ApiClient, LocalCluster
+from localkube.engine import LOCAL_PASSPHRASE, PROJECT_DIR
 from localkube.envoy_gateway import install_envoy_gateway_crds, read_gateway, serving_gateway
 from localkube.nginx import serving
 from localkube.objects import (
@@ -44,11 +45,8 @@ from localkube.objects import (
 )
 from localkube.state import key_pair
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACK = "local"
 ENFORCERS = ("ingress-nginx", "gateway-api")
-# Throwaway: it encrypts the secrets of a state that is deleted at the end of the run.
-LOCAL_PASSPHRASE = "mtls-ingress-local-only"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -162,14 +162,54 @@ def _postgres(directory: Path) -> Iterator[StateBackend]:
     home = Path(tempfile.mkdtemp(prefix="mtls-ingress-postgres-"))
     if run_as:
         shutil.chown(home, user=POSTGRES_USER)
-    data, log_path, port = home / "data", home / "postgres.log", free_port()
+    server = _PostgresServer(bin_directory, run_as, home, free_port())
     started = False
     try:
+        server.initialize()
+        started = True
+        server.start()
+        yield StateBackend(
+            "postgres",
+            f"postgres://{POSTGRES_USER}@127.0.0.1:{server.port}/{POSTGRES_DATABASE}"
+            "?sslmode=disable",
+            directory,
+        )
+    finally:
+        try:
+            if started:
+                server.stop()
+            with contextlib.suppress(OSError):
+                shutil.copyfile(server.log_path, directory / "postgres.log")
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class _PostgresServer:
+    """A PostgreSQL cluster in `home` (its data folder, log and unix socket) that serves TCP on
+    127.0.0.1:`port`, its programs run through `run_as` (as the `postgres` user when this
+    process is root)."""
+
+    bin_directory: Path
+    run_as: list[str]
+    home: Path
+    port: int
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "postgres.log"
+
+    def initialize(self) -> None:
+        """initdb, then the settings of a throwaway server on 127.0.0.1."""
         _run(
             [
-                *run_as,
-                str(bin_directory / "initdb"),
-                f"--pgdata={data}",
+                *self.run_as,
+                str(self.bin_directory / "initdb"),
+                f"--pgdata={self.data}",
                 f"--username={POSTGRES_USER}",
                 "--auth=trust",
                 "--encoding=UTF8",
@@ -177,52 +217,46 @@ def _postgres(directory: Path) -> Iterator[StateBackend]:
                 # A throwaway cluster: losing it on a crash of the machine is fine.
                 "--no-sync",
             ],
-            home,
+            self.home,
         )
-        with (data / "postgresql.conf").open("a") as conf:
+        with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
                 "listen_addresses = '127.0.0.1'\n"
-                f"port = {port}\n"
-                f"unix_socket_directories = '{home}'\n"
+                f"port = {self.port}\n"
+                f"unix_socket_directories = '{self.home}'\n"
                 "fsync = off\n"
             )
-        started = True
+
+    def start(self) -> None:
+        """Starts the server and waits until it accepts connections, then creates the
+        database the state is kept in."""
         _run(
             [
-                *run_as,
-                str(bin_directory / "pg_ctl"),
+                *self.run_as,
+                str(self.bin_directory / "pg_ctl"),
                 "start",
-                f"--pgdata={data}",
-                f"--log={log_path}",
+                f"--pgdata={self.data}",
+                f"--log={self.log_path}",
                 "--wait",
                 f"--timeout={READY_TIMEOUT_SECONDS}",
             ],
-            home,
+            self.home,
         )
-        address = ["--host=127.0.0.1", f"--port={port}", f"--username={POSTGRES_USER}"]
-        _wait_for_postgres(bin_directory, address)
-        _run([str(bin_directory / "createdb"), *address, POSTGRES_DATABASE], home)
-        yield StateBackend(
-            "postgres",
-            f"postgres://{POSTGRES_USER}@127.0.0.1:{port}/{POSTGRES_DATABASE}?sslmode=disable",
-            directory,
+        address = ["--host=127.0.0.1", f"--port={self.port}", f"--username={POSTGRES_USER}"]
+        _wait_for_postgres(self.bin_directory, address)
+        _run([str(self.bin_directory / "createdb"), *address, POSTGRES_DATABASE], self.home)
+
+    def stop(self) -> None:
+        """`pg_ctl stop --mode=fast`, waiting for it at most READY_TIMEOUT_SECONDS."""
+        stop = [str(self.bin_directory / "pg_ctl"), "stop", f"--pgdata={self.data}", "--mode=fast"]
+        subprocess.run(
+            [*self.run_as, *stop, "--wait"],
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=READY_TIMEOUT_SECONDS,
+            check=False,
         )
-    finally:
-        try:
-            if started:
-                stop = [str(bin_directory / "pg_ctl"), "stop", f"--pgdata={data}", "--mode=fast"]
-                subprocess.run(
-                    [*run_as, *stop, "--wait"],
-                    cwd=home,
-                    stdin=subprocess.DEVNULL,
-                    capture_output=True,
-                    timeout=READY_TIMEOUT_SECONDS,
-                    check=False,
-                )
-            with contextlib.suppress(OSError):
-                shutil.copyfile(log_path, directory / "postgres.log")
-        finally:
-            shutil.rmtree(home, ignore_errors=True)
 
 
 def postgres_bin_directory() -> Path:

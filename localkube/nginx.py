@@ -20,7 +20,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,57 +82,82 @@ def render_server(
         f"    ssl_certificate {key_pair_file};",
         f"    ssl_certificate_key {key_pair_file};",
     ]
-    auth_secret = annotations.get(ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_SECRET)
-    client_auth = False
-    if auth_secret:
-        secret_namespace, secret_name = auth_secret.split("/", 1)
-        assert secret_namespace == namespace, "the fixture only models one namespace"
-        ca = secret_data(secret_name)
-        if ca.get("ca.crt"):
-            client_auth = True
-            match_cn = annotations.get(ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_MATCH_CN)
-            if match_cn:
-                lines += [
-                    f'    if ( $ssl_client_s_dn !~ "{match_cn}" ) {{',
-                    '        return 403 "client certificate unauthorized";',
-                    "    }",
-                ]
-            depth = (
-                int(annotations.get(ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_VERIFY_DEPTH, 0))
-                or ingress_nginx.DEFAULT_VERIFY_DEPTH
-            )
-            verify_client = annotations.get(
-                ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_VERIFY_CLIENT, "on"
-            )
-            ca_file = _write(directory / f"{namespace}-{secret_name}-ca.pem", ca["ca.crt"])
-            lines += [
-                f"    ssl_client_certificate {ca_file};",
-                f"    ssl_verify_client {verify_client};",
-                f"    ssl_verify_depth {depth};",
-            ]
-            if ca.get("ca.crl"):
-                crl_file = _write(directory / f"{namespace}-{secret_name}-crl.pem", ca["ca.crl"])
-                lines.append(f"    ssl_crl {crl_file};")
-            error_page = annotations.get(ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_ERROR_PAGE)
-            if error_page:
-                lines.append(f"    error_page 495 496 = {error_page};")
-    pass_certificate = (
-        annotations.get(ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_PASS_CERTIFICATE) == "true"
-    )
+    client_auth = _client_auth(annotations, namespace, secret_data, directory)
+    lines += client_auth or []
+    pass_certificate = _annotation(annotations, ingress_nginx.AUTH_TLS_PASS_CERTIFICATE) == "true"
     for path in paths:
-        lines += [f"    location {path} {{", "        proxy_set_header Host $host;"]
-        if client_auth:
-            if pass_certificate:
-                lines.append("        proxy_set_header ssl-client-cert $ssl_client_escaped_cert;")
-            lines += [
-                "        proxy_set_header ssl-client-verify $ssl_client_verify;",
-                "        proxy_set_header ssl-client-subject-dn $ssl_client_s_dn;",
-                "        proxy_set_header ssl-client-issuer-dn $ssl_client_i_dn;",
-            ]
-        lines += [f"        proxy_pass http://{upstream[0]}:{upstream[1]};", "    }"]
+        lines += _location(path, upstream, client_auth is not None, pass_certificate)
     lines.append("}")
     http_level = _controller_directives(controller_data)
     return Site(host, "\n".join([*http_level, *lines]))
+
+
+def _annotation(
+    annotations: Mapping[str, str], name: str, default: str | None = None
+) -> str | None:
+    """The value of the ingress-nginx annotation `name` (without its prefix), else `default`."""
+    return annotations.get(ingress_nginx.PREFIX + name, default)
+
+
+def _client_auth(
+    annotations: Mapping[str, str],
+    namespace: str,
+    secret_data: Callable[[str], dict[str, str]],
+    directory: Path,
+) -> list[str] | None:
+    """The server-level directives of client authentication when `auth-tls-secret` names a
+    Secret with a `ca.crt` (its files written in `directory`); None without client auth."""
+    auth_secret = _annotation(annotations, ingress_nginx.AUTH_TLS_SECRET)
+    if not auth_secret:
+        return None
+    secret_namespace, secret_name = auth_secret.split("/", 1)
+    assert secret_namespace == namespace, "the fixture only models one namespace"
+    ca = secret_data(secret_name)
+    if not ca.get("ca.crt"):
+        return None
+    lines = []
+    match_cn = _annotation(annotations, ingress_nginx.AUTH_TLS_MATCH_CN)
+    if match_cn:
+        lines += [
+            f'    if ( $ssl_client_s_dn !~ "{match_cn}" ) {{',
+            '        return 403 "client certificate unauthorized";',
+            "    }",
+        ]
+    depth = (
+        int(annotations.get(ingress_nginx.PREFIX + ingress_nginx.AUTH_TLS_VERIFY_DEPTH, 0))
+        or ingress_nginx.DEFAULT_VERIFY_DEPTH
+    )
+    verify_client = _annotation(annotations, ingress_nginx.AUTH_TLS_VERIFY_CLIENT, "on")
+    ca_file = _write(directory / f"{namespace}-{secret_name}-ca.pem", ca["ca.crt"])
+    lines += [
+        f"    ssl_client_certificate {ca_file};",
+        f"    ssl_verify_client {verify_client};",
+        f"    ssl_verify_depth {depth};",
+    ]
+    if ca.get("ca.crl"):
+        crl_file = _write(directory / f"{namespace}-{secret_name}-crl.pem", ca["ca.crl"])
+        lines.append(f"    ssl_crl {crl_file};")
+    error_page = _annotation(annotations, ingress_nginx.AUTH_TLS_ERROR_PAGE)
+    if error_page:
+        lines.append(f"    error_page 495 496 = {error_page};")
+    return lines
+
+
+def _location(
+    path: str, upstream: tuple[str, int], client_auth: bool, pass_certificate: bool
+) -> list[str]:
+    """The location block of `path`, proxying to `upstream` with the ssl-client-* headers when
+    clients authenticate (the certificate itself with `auth-tls-pass-certificate-to-upstream`)."""
+    lines = [f"    location {path} {{", "        proxy_set_header Host $host;"]
+    if client_auth:
+        if pass_certificate:
+            lines.append("        proxy_set_header ssl-client-cert $ssl_client_escaped_cert;")
+        lines += [
+            "        proxy_set_header ssl-client-verify $ssl_client_verify;",
+            "        proxy_set_header ssl-client-subject-dn $ssl_client_s_dn;",
+            "        proxy_set_header ssl-client-issuer-dn $ssl_client_i_dn;",
+        ]
+    return [*lines, f"        proxy_pass http://{upstream[0]}:{upstream[1]};", "    }"]
 
 
 def _controller_directives(data: Mapping[str, str]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.kubernetes.ownership import OWNED
-from tests.tls_emulator import Registration, TlsEmulator
+from support.tls_emulator import Registration, TlsEmulator
 
 SECRET = "kubernetes:core/v1:Secret"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"

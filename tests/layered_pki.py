@@ -10,7 +10,7 @@ import pulumi
 from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
 from components.program.objects import StackPki, declare_objects
 from components.program.settings import parse_settings
-from tests.stack_configs import dev_config
+from support.stack_configs import dev_config
 
 
 @dataclass(frozen=True)

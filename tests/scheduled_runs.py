@@ -23,8 +23,8 @@ from typing import Any
 import dill
 import pulumi
 
-from tests.mock_runtime import MockRuntime, RecordingMonitor
-from tests.tls_emulator import DYNAMIC_RESOURCE, KUBERNETES, TlsEmulator, _reveal
+from support.mock_runtime import MockRuntime, RecordingMonitor
+from support.tls_emulator import DYNAMIC_RESOURCE, KUBERNETES, TlsEmulator, _reveal
 
 
 @dataclass

@@ -13,8 +13,8 @@ from urllib.parse import unquote
 
 from components.check import Probe, ProbeResult, Response, request, run_probe
 from localkube.nginx import serving
+from support.mock_runtime import MockRuntime
 from tests.kubernetes_manifests import CONFIG_MAP_PATCH, secrets_by_name, the_ingress
-from tests.mock_runtime import MockRuntime
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import pytest
 from cryptography import x509
 
 from components.pki.crl import CrlProvider
+from support.pki_material import issue_client, make_authority
+from support.stack_configs import dev_config
 from tests.conformance.site import Declared, LiveSite, declare, serve
-from tests.pki_material import issue_client, make_authority
-from tests.stack_configs import dev_config
 from tests.x509_assertions import certificates
 
 P = "nginx.ingress.kubernetes.io/"

@@ -14,12 +14,12 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from components.pki.crl import CrlProvider
+from support.mock_runtime import PROJECT_DIR, MockRuntime
+from support.pki_material import issue_client, load_authority, make_authority
+from support.stack_configs import dev_config
 from tests.conformance.site import Declared, LiveSite, declare, serve
 from tests.kubernetes_manifests import secrets_by_name, the_ingress
 from tests.layered_pki import declare_layered
-from tests.mock_runtime import PROJECT_DIR, MockRuntime
-from tests.pki_material import issue_client, load_authority, make_authority
-from tests.stack_configs import dev_config
 
 P = "nginx.ingress.kubernetes.io/"
 ERROR_PAGE = "https://errors.example.com/mtls"

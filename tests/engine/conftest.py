@@ -1,23 +1,19 @@
-"""The real Pulumi engine: the CLI, language host and provider plugins built by
-toolchain/build.sh, a local file backend (or, with `state_backends`, an S3 or PostgreSQL one)
-and a throwaway PULUMI_HOME under the test's temporary directory; and a local Kubernetes control
-plane (localkube) to deploy to."""
+"""The real Pulumi engine (localkube.engine: the CLI, language host and provider plugins built
+by toolchain/build.sh, a local file backend or, with `state_backends`, an S3 or PostgreSQL one,
+and a throwaway PULUMI_HOME under the test's temporary directory); a local Kubernetes control
+plane (localkube) to deploy to; and `deployed`, the project's program deployed to it."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from localkube.backends import (
     BACKEND_KINDS,
@@ -27,103 +23,15 @@ from localkube.backends import (
     state_backend,
 )
 from localkube.cluster import LocalCluster
+from localkube.engine import (
+    PROJECT_DIR,
+    Engine,
+    copy_program,
+    new_engine,
+    project_program,
+    toolchain_bin,
+)
 from localkube.objects import cluster_with_ingress_nginx
-from tests.mock_runtime import PROJECT_DIR
-
-# For test state only: it encrypts the stack's secrets in the test's own backend.
-LOCAL_PASSPHRASE = "mtls-ingress-local-only"
-
-
-def toolchain_bin() -> Path:
-    completed = subprocess.run(
-        ["bash", str(PROJECT_DIR / "toolchain" / "build.sh"), "--print"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        if os.environ.get("MTLS_SKIP_ENGINE_TESTS") == "1":
-            pytest.skip("MTLS_SKIP_ENGINE_TESTS=1 and the engine toolchain is not built")
-        pytest.fail("the engine toolchain is not built: run `make toolchain` (make test does)")
-    return Path(completed.stdout.strip())
-
-
-@dataclass
-class Engine:
-    program: Path
-    environment: dict[str, str]
-
-    def run(
-        self, *arguments: str, check: bool = True, wrapper: Sequence[str] = ()
-    ) -> subprocess.CompletedProcess[str]:
-        """`pulumi ARGUMENTS` (run by `wrapper`, such as faketime, when given)."""
-        return self.execute(
-            [*wrapper, "pulumi", "--non-interactive", *arguments], check=check, timeout=600
-        )
-
-    def execute(
-        self, command: Sequence[str], *, check: bool = True, timeout: float = 900
-    ) -> subprocess.CompletedProcess[str]:
-        """`command` in the program's folder with the engine's environment (its `pulumi`, its
-        state backend and passphrase)."""
-        completed = subprocess.run(
-            list(command),
-            cwd=self.program,
-            env=self.environment,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if check and completed.returncode != 0:
-            raise AssertionError(
-                f"{' '.join(command)} exited {completed.returncode}:\n"
-                f"{completed.stdout}\n{completed.stderr}"
-            )
-        return completed
-
-    def outputs(self, *, show_secrets: bool = False) -> dict[str, Any]:
-        """The stack's outputs; secrets decrypted with `show_secrets`, else "[secret]"."""
-        flags = ["--show-secrets"] if show_secrets else []
-        result: dict[str, Any] = json.loads(self.run("stack", "output", "--json", *flags).stdout)
-        return result
-
-
-def new_engine(
-    root: Path,
-    program: Path,
-    stack: str,
-    *,
-    backend: StateBackend | None = None,
-    **environment: str,
-) -> Engine:
-    """An engine for `program` (already in `root`), with its own home and stack; its state in
-    `backend`, by default a file backend of its own in `root/state`."""
-    backend = backend or file_backend(root)
-    engine = Engine(
-        program,
-        {
-            **os.environ,
-            "PATH": f"{toolchain_bin()}{os.pathsep}{os.environ['PATH']}",
-            "PULUMI_HOME": str(root / "home"),
-            **backend.cli_environment(),
-            "PULUMI_CONFIG_PASSPHRASE": LOCAL_PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            # The program lives outside the project; the components come from the checkout,
-            # both in the program and in the dynamic provider processes that unpickle them.
-            "PYTHONPATH": str(PROJECT_DIR),
-            **environment,
-        },
-    )
-    subprocess.run(
-        ["bash", str(PROJECT_DIR / "toolchain" / "install-plugins.sh")],
-        env=engine.environment,
-        capture_output=True,
-        check=True,
-    )
-    engine.run("stack", "init", stack)
-    return engine
 
 
 def virtualenv(directory: Path, *requirements: str) -> Path:
@@ -164,40 +72,32 @@ def policy_pack(source: Path, destination: Path, venv: Path) -> Path:
     return destination
 
 
-def copy_program(source: Path, destination: Path) -> Path:
-    """A copy of a Python program whose Pulumi.yaml uses the project's virtualenv."""
-    shutil.copytree(source, destination, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
-    manifest = destination / "Pulumi.yaml"
-    text = manifest.read_text().replace("VIRTUALENV", str(PROJECT_DIR / ".venv"))
-    manifest.write_text(text.replace("virtualenv: .venv", f"virtualenv: {PROJECT_DIR / '.venv'}"))
-    return destination
-
-
-def project_program(
+@contextmanager
+def deployed(
     root: Path,
+    cluster: LocalCluster,
     document: Mapping[str, Any] | None = None,
     *,
     stack: str = "dev",
-    provider_config: Mapping[str, Any] | None = None,
     manifest: Mapping[str, Any] | None = None,
-) -> Path:
-    """The project's program in `root/program`: `__main__.py`, `Pulumi.yaml` (or `manifest`),
-    and `Pulumi.<stack>.yaml` as committed, or written from a config `document` (the
-    `mtls-ingress:` keys without their prefix) and `provider_config` (full keys)."""
-    source = root / "source"
-    source.mkdir()
-    shutil.copy(PROJECT_DIR / "__main__.py", source / "__main__.py")
-    if manifest is None:
-        shutil.copy(PROJECT_DIR / "Pulumi.yaml", source / "Pulumi.yaml")
-    else:
-        (source / "Pulumi.yaml").write_text(yaml.safe_dump(dict(manifest)))
-    stack_file = source / f"Pulumi.{stack}.yaml"
-    if document is None:
-        shutil.copy(PROJECT_DIR / stack_file.name, stack_file)
-    else:
-        config = {f"mtls-ingress:{key}": value for key, value in document.items()}
-        stack_file.write_text(yaml.safe_dump({"config": config | dict(provider_config or {})}))
-    return copy_program(source, root / "program")
+    preview: bool = False,
+    up: bool = True,
+    **environment: str,
+) -> Iterator[Engine]:
+    """The project's program in `root` (`project_program`: with the config `document`, or the
+    committed `Pulumi.<stack>.yaml`) as a new stack pointed at the local API server: previewed
+    first with `preview`, deployed with `up` (without it, the test runs its own first preview or
+    update), and destroyed when the block exits. `environment` is added to the engine's."""
+    program = project_program(root, document, stack=stack, manifest=manifest)
+    engine = new_engine(root, program, stack, KUBECONFIG=str(cluster.kubeconfig), **environment)
+    try:
+        if preview:
+            engine.run("preview")
+        if up:
+            engine.run("up", "--yes", "--skip-preview")
+        yield engine
+    finally:
+        engine.run("destroy", "--yes", "--skip-preview", check=False)
 
 
 @pytest.fixture(scope="module")

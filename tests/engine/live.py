@@ -17,10 +17,10 @@ from typing import Any
 import yaml
 
 from localkube.cluster import ApiClient
+from localkube.engine import Engine, exported_state
 from localkube.objects import read_served
 from localkube.state import key_pair
 from tests.conformance.site import Declared
-from tests.engine.conftest import Engine
 
 SECRET = "kubernetes:core/v1:Secret"
 
@@ -58,10 +58,6 @@ def rendered_objects(directory: Path) -> list[dict[str, Any]]:
         for document in yaml.safe_load_all(path.read_text())
         if document
     ]
-
-
-def exported_state(engine: Engine) -> str:
-    return engine.run("stack", "export", "--show-secrets").stdout
 
 
 def served(
@@ -149,6 +145,29 @@ def watching(client: ApiClient, collection: str) -> Iterator[Watch]:
 
 def watching_secrets(client: ApiClient, namespace: str) -> AbstractContextManager[Watch]:
     return watching(client, f"/api/v1/namespaces/{namespace}/secrets")
+
+
+def watching_ingresses(client: ApiClient, namespace: str) -> AbstractContextManager[Watch]:
+    return watching(client, f"/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses")
+
+
+def up_watched(engine: Engine, client: ApiClient, namespace: str) -> tuple[Watch, Watch]:
+    """`pulumi up` while watching the Secrets and the Ingresses of `namespace`: their events,
+    in that order."""
+    with (
+        watching_secrets(client, namespace) as secrets,
+        watching_ingresses(client, namespace) as ingresses,
+    ):
+        engine.run("up", "--yes", "--skip-preview")
+    return secrets, ingresses
+
+
+def secret_names(engine: Engine) -> dict[str, str]:
+    """The stack output `secretNames`: the name of each Secret the stack writes, by role."""
+    names: dict[str, str] = json.loads(
+        engine.run("stack", "output", "secretNames", "--json").stdout
+    )
+    return names
 
 
 AUTH_TLS_SECRET = "nginx.ingress.kubernetes.io/auth-tls-secret"

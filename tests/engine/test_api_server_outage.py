@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import pytest
 
 from localkube.cluster import LocalCluster
-from localkube.objects import cluster_with_ingress_nginx, install_backend
-from tests.engine.conftest import Engine, new_engine, toolchain_bin
-from tests.engine.faults import (
+from localkube.engine import Engine, new_engine, toolchain_bin
+from localkube.faults import (
     LOCAL,
     assert_converged,
     ca_keys,
@@ -23,6 +22,7 @@ from tests.engine.faults import (
     local_program,
     start_up,
 )
+from localkube.objects import cluster_with_ingress_nginx, install_backend
 
 BACKEND = LOCAL["mtls-ingress:ingress"]["backend"]
 NAMESPACE = "outage"

@@ -17,12 +17,12 @@ import pytest
 import yaml
 from cryptography import x509
 
+from localkube.engine import Engine, new_engine, project_program
 from localkube.nginx import serving
 from localkube.objects import with_string_data
+from support.stack_configs import minimal_config
 from tests.conformance.site import LiveSite
-from tests.engine.conftest import Engine, new_engine, project_program
 from tests.engine.live import changed_resources, preview_steps, rendered_objects
-from tests.stack_configs import minimal_config
 
 ISSUER = "organization/mtls-ingress/prod"
 SHARD = "organization/mtls-ingress/fleet-a"

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from tests.engine.conftest import Engine, new_engine, python_in, virtualenv
-from tests.mock_runtime import PROJECT_DIR
+from localkube.engine import Engine, new_engine
+from support.mock_runtime import PROJECT_DIR
+from tests.engine.conftest import python_in, virtualenv
 
 
 @pytest.fixture(scope="module")

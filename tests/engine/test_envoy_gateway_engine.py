@@ -28,18 +28,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from components.check import request
 from localkube.cluster import LocalCluster
+from localkube.engine import Engine, exported_state, toolchain_bin
 from localkube.envoy_gateway import (
     ServedGateway,
     install_envoy_gateway_crds,
     read_gateway,
     serving_gateway,
 )
+from localkube.faults import LOCAL, local_config
 from localkube.objects import install_backend
 from localkube.state import key_pair
-from tests.engine.conftest import Engine, new_engine, project_program, toolchain_bin
-from tests.engine.faults import LOCAL, local_config
-from tests.engine.live import exported_state
-from tests.pki_material import issue_client, load_authority, make_authority
+from support.pki_material import issue_client, load_authority, make_authority
+from tests.engine.conftest import deployed
 
 NAMESPACE = "envoy-gateway"
 HOST = LOCAL["mtls-ingress:host"]
@@ -116,16 +116,10 @@ def served_on_envoy(
     client = cluster.client()
     install_envoy_gateway_crds(client, toolchain_bin())
     install_backend(client, namespace, BACKEND["service"], int(BACKEND["port"]))
-    engine = new_engine(
-        root, project_program(root, document), "dev", KUBECONFIG=str(cluster.kubeconfig)
-    )
-    engine.run("up", "--yes", "--skip-preview")
-    objects = read_gateway(client, namespace, BACKEND["service"])
-    try:
+    with deployed(root, cluster, document) as engine:
+        objects = read_gateway(client, namespace, BACKEND["service"])
         with serving_gateway(objects, root / "envoy-gateway", toolchain_bin()) as gateway:
             yield Served(engine, cluster, namespace, root, gateway)
-    finally:
-        engine.run("destroy", "--yes", "--skip-preview", check=False)
 
 
 @pytest.fixture(scope="module", params=["roots", "intermediates"])

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from localkube.cluster import LocalCluster
+from support.pki_material import issue_client, make_authority
 from tests.engine.test_envoy_gateway_engine import Served, local_document, served_on_envoy
-from tests.pki_material import issue_client, make_authority
 
 NAMESPACE = "envoy-gateway-other"
 

@@ -13,10 +13,11 @@ import pytest
 import yaml
 
 from localkube.cluster import ApiClient, LocalCluster
+from localkube.engine import Engine
 from localkube.objects import install_backend, install_crds
-from tests.engine.conftest import Engine, new_engine, project_program
+from support.stack_configs import dev_config
+from tests.engine.conftest import deployed
 from tests.engine.test_stack_engine import BACKEND
-from tests.stack_configs import dev_config
 from tests.unit.test_gateway import CRD_FILES, SCHEMAS
 
 NAMESPACE = "payments-gateway"
@@ -42,12 +43,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> It
     install_backend(client, NAMESPACE, BACKEND["service"], BACKEND["port"])
     document = dev_config() | {"namespace": NAMESPACE}
     document["ingress"].pop("matchCn")  # Gateway API cannot express it
-    root = tmp_path_factory.mktemp("gateway")
-    program = project_program(root, document)
-    engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
-    engine.run("up", "--yes", "--skip-preview")
-    yield engine
-    engine.run("destroy", "--yes", "--skip-preview", check=False)
+    with deployed(tmp_path_factory.mktemp("gateway"), cluster, document) as engine:
+        yield engine
 
 
 def _steps(engine: Engine) -> list[tuple[str, str]]:

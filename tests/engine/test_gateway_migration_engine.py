@@ -17,17 +17,17 @@ import pytest
 
 from components.check import request
 from localkube.cluster import LocalCluster
+from localkube.engine import Engine, exported_state, toolchain_bin
 from localkube.envoy_gateway import (
     install_envoy_gateway_crds,
     read_gateway,
     serving_gateway,
 )
+from localkube.faults import LOCAL, local_config
 from localkube.nginx import serving
 from localkube.objects import install_backend, read_served
 from localkube.state import key_pair
-from tests.engine.conftest import Engine, new_engine, project_program, toolchain_bin
-from tests.engine.faults import LOCAL, local_config
-from tests.engine.live import exported_state
+from tests.engine.conftest import deployed
 
 NAMESPACE = "migrating"
 BACKEND = LOCAL["mtls-ingress:ingress"]["backend"]
@@ -81,12 +81,8 @@ def migrating(
     install_backend(client, NAMESPACE, BACKEND["service"], int(BACKEND["port"]))
     document = local_config()
     document["namespace"] = NAMESPACE
-    engine = new_engine(
-        root, project_program(root, document), "dev", KUBECONFIG=str(cluster.kubeconfig)
-    )
-    engine.run("up", "--yes", "--skip-preview")
-    yield Migrating(engine, cluster, root)
-    engine.run("destroy", "--yes", "--skip-preview", check=False)
+    with deployed(root, cluster, document) as engine:
+        yield Migrating(engine, cluster, root)
 
 
 def test_on_ingress_nginx_nginx_serves_the_clients(migrating: Migrating) -> None:

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 from localkube.cluster import LocalCluster
+from localkube.engine import Engine
 from localkube.objects import install_backend
 from tests.conformance.site import serve
 from tests.conformance.test_intermediate_conformance import layered_config
-from tests.engine.conftest import Engine, new_engine, project_program
+from tests.engine.conftest import deployed
 from tests.engine.live import changed_resources, live_declared
 from tests.engine.test_stack_engine import BACKEND, INGRESS
 
@@ -20,14 +21,10 @@ NAMESPACE = "payments-layered"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Engine]:
-    root = tmp_path_factory.mktemp("layered")
-    program = project_program(root, layered_config() | {"namespace": NAMESPACE})
     install_backend(cluster.client(), NAMESPACE, BACKEND["service"], BACKEND["port"])
-    engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
-    engine.run("preview")
-    engine.run("up", "--yes", "--skip-preview")
-    yield engine
-    engine.run("destroy", "--yes", "--skip-preview", check=False)
+    document = layered_config() | {"namespace": NAMESPACE}
+    with deployed(tmp_path_factory.mktemp("layered"), cluster, document, preview=True) as engine:
+        yield engine
 
 
 def test_a_second_preview_shows_no_changes(stack: Engine) -> None:

@@ -24,9 +24,8 @@ from cryptography import x509
 
 from localkube.backends import BACKEND_KINDS, BackendKind, StateBackend
 from localkube.cluster import ApiClient, LocalCluster
-from localkube.objects import install_backend, read_secret
-from tests.engine.conftest import Engine, backend_for, new_engine
-from tests.engine.faults import (
+from localkube.engine import Engine, new_engine
+from localkube.faults import (
     LOCAL,
     added,
     assert_converged,
@@ -42,6 +41,8 @@ from tests.engine.faults import (
     unlock,
     up_killed_at,
 )
+from localkube.objects import install_backend, read_secret
+from tests.engine.conftest import backend_for
 
 BACKEND = LOCAL["mtls-ingress:ingress"]["backend"]
 CLIENTS = [client["name"] for client in LOCAL["mtls-ingress:pki"]["clients"]]

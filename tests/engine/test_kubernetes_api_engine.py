@@ -24,12 +24,13 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from localkube.cluster import LocalCluster
+from localkube.engine import Engine, toolchain_bin
 from localkube.objects import install_backend
+from support.mock_runtime import PROJECT_DIR
+from support.pki_material import Authority, issue_client, make_authority
 from tests.conformance.site import serve
-from tests.engine.conftest import Engine, new_engine, project_program, toolchain_bin
+from tests.engine.conftest import deployed
 from tests.engine.live import changed_resources, preview_steps, served
-from tests.mock_runtime import PROJECT_DIR
-from tests.pki_material import Authority, issue_client, make_authority
 from tests.x509_assertions import assert_pkcs12_opens, openssl_verify
 
 DEV = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]
@@ -75,11 +76,9 @@ def stack(
             {"name": "bob", "groups": ["ops"], "validityDays": 20, "clusterRoles": ["edit"]},
         ],
     }
-    program = project_program(root, document)
     install_backend(cluster.client(), NAMESPACE, "payments-api", 8080)
-    engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
-    yield engine
-    engine.run("destroy", "--yes", "--skip-preview", check=False)
+    with deployed(root, cluster, document, up=False) as engine:
+        yield engine
 
 
 def _set_key(engine: Engine, path: str, pem: str, *, secret: bool) -> None:

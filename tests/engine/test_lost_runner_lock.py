@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from tests.engine.conftest import Engine, copy_program, new_engine
-from tests.engine.faults import kill_session
-from tests.pki_material import make_authority
+from localkube.engine import Engine, copy_program, new_engine
+from localkube.faults import kill_session
+from support.pki_material import make_authority
 
 STACK = "dev"
 PROJECT = "mtls-ingress-revocation"

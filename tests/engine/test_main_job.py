@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from tests.engine.conftest import toolchain_bin
-from tests.mock_runtime import PROJECT_DIR
+from localkube.engine import toolchain_bin
+from support.mock_runtime import PROJECT_DIR
 
 
 def _localkube(*arguments: str) -> subprocess.CompletedProcess[str]:

@@ -11,10 +11,11 @@ import pytest
 import yaml
 
 from localkube.cluster import ApiClient, LocalCluster
+from localkube.engine import Engine
 from localkube.objects import ensure, install_backend, install_crds, read_secret
-from tests.engine.conftest import Engine, new_engine, project_program
+from support.stack_configs import dev_config
+from tests.engine.conftest import deployed
 from tests.engine.test_stack_engine import BACKEND
-from tests.stack_configs import dev_config
 from tests.unit.test_mesh import ISTIO_CRDS
 from tests.x509_assertions import openssl_verify
 
@@ -56,13 +57,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> It
             "injectSidecars": True,
         },
     }
-    root = tmp_path_factory.mktemp("mesh")
-    program = project_program(root, document)
-    engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
-    engine.run("preview")
-    engine.run("up", "--yes", "--skip-preview")
-    yield engine
-    engine.run("destroy", "--yes", "--skip-preview", check=False)
+    with deployed(tmp_path_factory.mktemp("mesh"), cluster, document, preview=True) as engine:
+        yield engine
 
 
 def test_the_api_server_accepted_the_istio_resources(stack: Engine, cluster: LocalCluster) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from localkube.cluster import LocalCluster
+from localkube.engine import Engine, copy_program, new_engine
 from localkube.objects import read_secret
-from tests.engine.conftest import Engine, copy_program, new_engine
 from tests.engine.live import watching_secrets
 
 NAMESPACE = "named-secret"

@@ -19,8 +19,8 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from tests.engine.conftest import toolchain_bin
-from tests.mock_runtime import PROJECT_DIR
+from localkube.engine import toolchain_bin
+from support.mock_runtime import PROJECT_DIR
 
 
 def _pin(package: str) -> str:

@@ -13,9 +13,10 @@ import pytest
 import yaml
 
 from localkube.cluster import LocalCluster
+from localkube.engine import Engine, copy_program, new_engine
 from localkube.objects import install_backend
-from tests.engine.conftest import Engine, copy_program, new_engine, policy_pack, project_program
-from tests.mock_runtime import PROJECT_DIR
+from support.mock_runtime import PROJECT_DIR
+from tests.engine.conftest import deployed, policy_pack
 
 LOCAL = yaml.safe_load((PROJECT_DIR / "Pulumi.local.yaml").read_text())["config"]
 VIOLATIONS = Path(__file__).with_name("policy_violations_program")
@@ -30,15 +31,12 @@ def pack(tmp_path_factory: pytest.TempPathFactory, policy_virtualenv: Path) -> P
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Engine]:
     """The committed `local` stack, pointed at the local API server."""
-    root = tmp_path_factory.mktemp("local")
-    program = project_program(root, stack="local")
     backend = LOCAL["mtls-ingress:ingress"]["backend"]
     install_backend(
         cluster.client(), LOCAL["mtls-ingress:namespace"], backend["service"], backend["port"]
     )
-    engine = new_engine(root, program, "local", KUBECONFIG=str(cluster.kubeconfig))
-    yield engine
-    engine.run("destroy", "--yes", "--skip-preview", check=False)
+    with deployed(tmp_path_factory.mktemp("local"), cluster, stack="local", up=False) as engine:
+        yield engine
 
 
 def policy_reports(output: str) -> list[list[str]]:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import Engine, new_engine, policy_pack, project_program
-from tests.stack_configs import minimal_config
+from localkube.engine import Engine, new_engine, project_program
+from support.stack_configs import minimal_config
+from tests.engine.conftest import policy_pack
 
 PACK = Path(__file__).with_name("key_report_pack")
 

@@ -17,11 +17,12 @@ import pytest
 
 from components.core import pem
 from localkube.cluster import LocalCluster
+from localkube.engine import Engine
 from localkube.objects import install_backend
-from tests.engine.conftest import Engine, new_engine, project_program
+from support.mock_runtime import PROJECT_DIR
+from support.stack_configs import dev_config
+from tests.engine.conftest import deployed
 from tests.engine.test_upgrade_engine import _checkout as program_files
-from tests.mock_runtime import PROJECT_DIR
-from tests.stack_configs import dev_config
 
 # The last commit with the components and the stack program in one package.
 BEFORE_THE_SPLIT = "dd0cf10"
@@ -37,18 +38,14 @@ def deployed_before(
     document = dev_config() | {"namespace": NAMESPACE}
     backend = document["ingress"]["backend"]
     install_backend(cluster.client(), NAMESPACE, backend["service"], int(backend["port"]))
-    program = project_program(root, document)
-    shutil.copy(old / "__main__.py", program / "__main__.py")
     # The old program, and the dynamic providers it pickles, come from the old checkout.
-    engine = new_engine(
-        root, program, "dev", KUBECONFIG=str(cluster.kubeconfig), PYTHONPATH=str(old)
-    )
-    engine.run("up", "--yes", "--skip-preview")
-    # The upgrade: this checkout's program and components.
-    shutil.copy(PROJECT_DIR / "__main__.py", program / "__main__.py")
-    engine.environment["PYTHONPATH"] = str(PROJECT_DIR)
-    yield engine
-    engine.run("destroy", "--yes", "--skip-preview", check=False)
+    with deployed(root, cluster, document, up=False, PYTHONPATH=str(old)) as engine:
+        shutil.copy(old / "__main__.py", engine.program / "__main__.py")
+        engine.run("up", "--yes", "--skip-preview")
+        # The upgrade: this checkout's program and components.
+        shutil.copy(PROJECT_DIR / "__main__.py", engine.program / "__main__.py")
+        engine.environment["PYTHONPATH"] = str(PROJECT_DIR)
+        yield engine
 
 
 def test_after_the_split_the_deployed_stack_previews_no_changes(deployed_before: Engine) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import Engine, new_engine, project_program
+from localkube.engine import Engine, new_engine, project_program
 from tests.engine.live import rendered_objects
 
 

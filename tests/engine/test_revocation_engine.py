@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from tests.engine.conftest import Engine
-from tests.pki_material import make_authority
+from localkube.engine import Engine
+from support.pki_material import make_authority
 
 CRL_TYPE = "pulumi-python:dynamic/mtls:SignedCrl"
 RENEWAL_TYPE = "pulumi-python:dynamic/mtls:RenewalSchedule"

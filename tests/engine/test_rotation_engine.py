@@ -17,13 +17,14 @@ import yaml
 from cryptography import x509
 
 from localkube.cluster import LocalCluster
+from localkube.engine import Engine, exported_state
 from localkube.objects import install_backend, read_served
 from localkube.state import key_pair
+from support.mock_runtime import PROJECT_DIR
+from support.pki_material import issue_client, load_authority
 from tests.conformance.site import Declared, serve
-from tests.engine.conftest import Engine, new_engine, project_program
-from tests.engine.live import exported_state, preview_steps
-from tests.mock_runtime import PROJECT_DIR
-from tests.pki_material import issue_client, load_authority
+from tests.engine.conftest import deployed
+from tests.engine.live import preview_steps
 
 DEV = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]
 NAMESPACE = "rotation"
@@ -61,19 +62,15 @@ def _client_steps(operation: str, generation: str = "") -> list[tuple[str, str, 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Engine]:
-    root = tmp_path_factory.mktemp("rotation")
     document: dict[str, Any] = {key.split(":", 1)[1]: value for key, value in DEV.items()}
     document["namespace"] = NAMESPACE
     # The stack of test_stack_engine owns the controller ConfigMap's keys on the same cluster.
     document["controller"] = {"manage": "none"}
     # matchCn names the clients by CN; the one minted below under the next CA is another.
     document["ingress"].pop("matchCn")
-    program = project_program(root, document)
     install_backend(cluster.client(), NAMESPACE, INGRESS, 8080)
-    engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
-    engine.run("up", "--yes", "--skip-preview")
-    yield engine
-    engine.run("destroy", "--yes", "--skip-preview", check=False)
+    with deployed(tmp_path_factory.mktemp("rotation"), cluster, document) as engine:
+        yield engine
 
 
 def _rotate(engine: Engine, phase: str) -> None:
@@ -83,6 +80,14 @@ def _rotate(engine: Engine, phase: str) -> None:
         engine.run("config", "set", "--path", f"{key}.phase", phase)
         for field, value in next_ca.items():
             engine.run("config", "set", "--path", f"{key}.next.{field}", value)
+
+
+def _up_and_settled(engine: Engine) -> dict[str, Any]:
+    """`pulumi up`, then a second preview that must show no changes; the stack's outputs,
+    secrets shown."""
+    engine.run("up", "--yes", "--skip-preview")
+    engine.run("preview", "--expect-no-changes")
+    return engine.outputs(show_secrets=True)
 
 
 def _declared(engine: Engine, cluster: LocalCluster) -> Declared:
@@ -132,9 +137,7 @@ def test_introduce_trusts_both_client_cas_while_the_current_one_issues(
         ("create", SELF_SIGNED, "mtls-ingress-server-ca-next-cert"),
         ("update", SECRET, "mtls-ingress-client-ca-bundle-secret"),
     ]
-    stack.run("up", "--yes", "--skip-preview")
-    stack.run("preview", "--expect-no-changes")
-    outputs = stack.outputs(show_secrets=True)
+    outputs = _up_and_settled(stack)
     assert len(_issuers(outputs["serverCaCertificate"])) == 2
     assert len(_issuers(outputs["clientCaBundle"])) == 2
     exported = exported_state(stack)
@@ -166,9 +169,7 @@ def test_issue_hands_out_the_next_cas_certificates_and_both_are_accepted(
             ("update", CRL, "mtls-ingress-client-ca-next-revocations-crl"),
         ]
     )
-    stack.run("up", "--yes", "--skip-preview")
-    stack.run("preview", "--expect-no-changes")
-    outputs = stack.outputs(show_secrets=True)
+    outputs = _up_and_settled(stack)
     assert _issuers(outputs["serverCertificateChain"])[0].startswith("CN=api.payments")
     server = x509.load_pem_x509_certificate(outputs["serverCertificateChain"].encode())
     assert server.issuer.rfc4514_string() == "CN=Payments Server CA 2027,O=Example Corp"
@@ -235,9 +236,7 @@ def test_retire_removes_the_current_ca_and_its_certificates(
             ("update", SECRET, "mtls-ingress-client-ca-bundle-secret"),
         ]
     )
-    stack.run("up", "--yes", "--skip-preview")
-    stack.run("preview", "--expect-no-changes")
-    outputs = stack.outputs(show_secrets=True)
+    outputs = _up_and_settled(stack)
     assert _issuers(outputs["serverCaCertificate"]) == ["CN=Payments Server CA 2027,O=Example Corp"]
     assert _issuers(outputs["clientCaBundle"]) == ["CN=Payments Client CA 2027,O=Example Corp"]
     statuses = _statuses(

@@ -7,50 +7,45 @@ assigns from one increasing revision."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
 import yaml
 
 from localkube.cluster import LocalCluster
+from localkube.engine import Engine
 from localkube.objects import install_backend
-from tests.engine.conftest import Engine, new_engine, project_program
-from tests.engine.live import assert_ingress_never_names_a_missing_secret, watching
+from support.mock_runtime import PROJECT_DIR
+from tests.engine.conftest import deployed
+from tests.engine.live import (
+    assert_ingress_never_names_a_missing_secret,
+    secret_names,
+    up_watched,
+)
 from tests.engine.test_stack_engine import BACKEND
-from tests.mock_runtime import PROJECT_DIR
 
 NAMESPACE = "payments-replacing"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Engine]:
-    root = tmp_path_factory.mktemp("replacing")
     manifest = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
     del manifest["config"]["kubernetes:enableSecretMutable"]
-    program = project_program(root, manifest=manifest)
     install_backend(cluster.client(), NAMESPACE, BACKEND["service"], BACKEND["port"])
-    engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
-    engine.run("config", "set", "mtls-ingress:namespace", NAMESPACE)
-    engine.run("up", "--yes", "--skip-preview")
-    yield engine
-    engine.run("destroy", "--yes", "--skip-preview", check=False)
+    root = tmp_path_factory.mktemp("replacing")
+    with deployed(root, cluster, manifest=manifest, up=False) as engine:
+        engine.run("config", "set", "mtls-ingress:namespace", NAMESPACE)
+        engine.run("up", "--yes", "--skip-preview")
+        yield engine
 
 
 def test_a_revocation_switches_the_ingress_to_a_new_secret_before_the_old_one_goes(
     stack: Engine, cluster: LocalCluster
 ) -> None:
-    client = cluster.client()
-    before = json.loads(stack.run("stack", "output", "secretNames", "--json").stdout)
+    before = secret_names(stack)
     stack.run("config", "set", "--path", "mtls-ingress:pki.clients[0].revoked", "true")
-    with (
-        watching(client, f"/api/v1/namespaces/{NAMESPACE}/secrets") as secrets,
-        watching(
-            client, f"/apis/networking.k8s.io/v1/namespaces/{NAMESPACE}/ingresses"
-        ) as ingresses,
-    ):
-        stack.run("up", "--yes", "--skip-preview")
-    after = json.loads(stack.run("stack", "output", "secretNames", "--json").stdout)
+    secrets, ingresses = up_watched(stack, cluster.client(), NAMESPACE)
+    after = secret_names(stack)
 
     # Without enableSecretMutable the provider replaced the client CA Secret...
     assert after["clientCa"] != before["clientCa"]

@@ -18,6 +18,7 @@ import yaml
 from cryptography import x509
 
 from localkube.cluster import LocalCluster
+from localkube.engine import Engine, exported_state
 from localkube.objects import (
     CHART_CONFIG,
     CONTROLLER_CONFIG_MAP,
@@ -26,17 +27,16 @@ from localkube.objects import (
     read_secret,
 )
 from localkube.state import key_pair
+from support.mock_runtime import PROJECT_DIR
 from tests.conformance.site import serve
-from tests.engine.conftest import Engine, new_engine, project_program
+from tests.engine.conftest import deployed
 from tests.engine.live import (
     SECRET,
     changed_resources,
-    exported_state,
     live_declared,
     preview_steps,
     watching_secrets,
 )
-from tests.mock_runtime import PROJECT_DIR
 
 CRL = "pulumi-python:dynamic/mtls:SignedCrl"
 RENEWAL = "pulumi-python:dynamic/mtls:RenewalSchedule"
@@ -50,12 +50,9 @@ INGRESS = BACKEND["service"]  # ingress.name defaults to the backend service
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, cluster: LocalCluster) -> Iterator[Engine]:
     """A new `dev` stack of the project's program, pointed at the local API server."""
-    root = tmp_path_factory.mktemp("stack")
-    program = project_program(root)
     install_backend(cluster.client(), NAMESPACE, BACKEND["service"], BACKEND["port"])
-    engine = new_engine(root, program, "dev", KUBECONFIG=str(cluster.kubeconfig))
-    yield engine
-    engine.run("destroy", "--yes", "--skip-preview", check=False)
+    with deployed(tmp_path_factory.mktemp("stack"), cluster, up=False) as engine:
+        yield engine
 
 
 def _crl_serials(secret: dict[str, Any]) -> set[int]:

@@ -23,8 +23,9 @@ from localkube.backends import (
     postgres_bin_directory,
     state_backend,
 )
-from tests.engine.conftest import Engine, backend_for, copy_program, new_engine, toolchain_bin
-from tests.pki_material import make_authority
+from localkube.engine import Engine, copy_program, new_engine, toolchain_bin
+from support.pki_material import make_authority
+from tests.engine.conftest import backend_for
 
 PROGRAM = Path(__file__).with_name("revocation_program")
 PROJECT = "mtls-ingress-revocation"

@@ -10,7 +10,6 @@ clean, and a revocation and `pulumi destroy` then work."""
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import subprocess
 import tarfile
@@ -20,15 +19,17 @@ from pathlib import Path
 import pytest
 
 from localkube.cluster import LocalCluster
+from localkube.engine import Engine, new_engine
+from localkube.faults import LOCAL, assert_converged, ca_keys, local_program
 from localkube.objects import install_backend
-from tests.engine.conftest import Engine, new_engine
-from tests.engine.faults import LOCAL, assert_converged, ca_keys, local_program
+from support.mock_runtime import PROJECT_DIR
 from tests.engine.live import (
     assert_ingress_never_names_a_missing_secret,
     changed_resources,
-    watching,
+    secret_names,
+    up_watched,
+    watching_secrets,
 )
-from tests.mock_runtime import PROJECT_DIR
 
 # The last commit whose components let Pulumi draw the Kubernetes objects' names at random.
 RANDOM_NAMES = "a49b24b"
@@ -71,7 +72,7 @@ def deployed_before(
         root, program, "upgraded", KUBECONFIG=str(cluster.kubeconfig), PYTHONPATH=str(old)
     )
     engine.run("up", "--yes", "--skip-preview")
-    names = json.loads(engine.run("stack", "output", "secretNames", "--json").stdout)
+    names = secret_names(engine)
     # The upgrade: this checkout's program and components.
     shutil.copy(PROJECT_DIR / "__main__.py", program / "__main__.py")
     engine.environment["PYTHONPATH"] = str(PROJECT_DIR)
@@ -101,14 +102,8 @@ def test_the_upgrade_switches_the_ingress_to_the_new_secrets_before_the_old_ones
     engine, before = deployed_before
     client = cluster.client()
     keys = ca_keys(engine)
-    with (
-        watching(client, f"/api/v1/namespaces/{NAMESPACE}/secrets") as secrets,
-        watching(
-            client, f"/apis/networking.k8s.io/v1/namespaces/{NAMESPACE}/ingresses"
-        ) as ingresses,
-    ):
-        engine.run("up", "--yes", "--skip-preview")
-    after = json.loads(engine.run("stack", "output", "secretNames", "--json").stdout)
+    secrets, ingresses = up_watched(engine, client, NAMESPACE)
+    after = secret_names(engine)
     assert set(after.values()).isdisjoint(before.values())
     referenced = assert_ingress_never_names_a_missing_secret(
         secrets, ingresses, set(before.values())
@@ -122,12 +117,12 @@ def test_after_the_upgrade_a_revocation_rewrites_the_secret_in_place(
     deployed_before: tuple[Engine, dict[str, str]], cluster: LocalCluster
 ) -> None:
     engine, _ = deployed_before
-    names = json.loads(engine.run("stack", "output", "secretNames", "--json").stdout)
+    names = secret_names(engine)
     engine.run("config", "set", "--path", "mtls-ingress:pki.clients[1].revoked", "true")
-    with watching(cluster.client(), f"/api/v1/namespaces/{NAMESPACE}/secrets") as secrets:
+    with watching_secrets(cluster.client(), NAMESPACE) as secrets:
         engine.run("up", "--yes", "--skip-preview")
     assert "DELETED" not in {event for event, *_ in secrets.objects}
-    assert json.loads(engine.run("stack", "output", "secretNames", "--json").stdout) == names
+    assert secret_names(engine) == names
     assert_converged(engine, cluster.client(), NAMESPACE)
     engine.run("destroy", "--yes", "--skip-preview")
     assert engine.outputs() == {}

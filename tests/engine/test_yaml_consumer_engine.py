@@ -17,12 +17,13 @@ import pytest
 import yaml
 
 from localkube.cluster import LocalCluster
+from localkube.engine import Engine, new_engine
 from localkube.objects import install_backend
+from support.mock_runtime import PROJECT_DIR
+from support.pki_material import issue_client, make_authority
 from tests.conformance.site import serve
-from tests.engine.conftest import Engine, new_engine, python_in
+from tests.engine.conftest import python_in
 from tests.engine.live import served
-from tests.mock_runtime import PROJECT_DIR
-from tests.pki_material import issue_client, make_authority
 
 EXAMPLE = PROJECT_DIR / "examples" / "yaml-consumer"
 MANIFEST = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text())

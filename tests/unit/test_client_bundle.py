@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from pulumi.output import Unknown
 
 from components.pki.bundle import BundleProvider
-from tests.pki_material import issue_client, make_authority
+from support.pki_material import issue_client, make_authority
 from tests.x509_assertions import assert_pkcs12_opens
 
 AUTHORITY = make_authority("Clients CA")

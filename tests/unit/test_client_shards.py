@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from components.program.settings import parse_settings, parse_shard_settings
-from tests.mock_runtime import MockRuntime
-from tests.stack_configs import minimal_config
+from support.mock_runtime import MockRuntime
+from support.stack_configs import minimal_config
 
 
 def _problems(parse: Any, config: dict[str, Any]) -> list[str]:

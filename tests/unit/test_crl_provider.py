@@ -13,8 +13,8 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from components.pki.crl import CrlProvider
+from support.pki_material import Authority, make_authority
 from tests.fixed_clock import FixedClock
-from tests.pki_material import Authority, make_authority
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 PROPERTY_AUTHORITY = make_authority("Property CA")

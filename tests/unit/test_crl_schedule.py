@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 
+from support.stack_configs import minimal_config
 from tests.scheduled_runs import ScheduledRuns
-from tests.stack_configs import minimal_config
 
 START = datetime(2027, 1, 4, 5, 17, tzinfo=UTC)
 

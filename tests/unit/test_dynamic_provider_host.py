@@ -22,7 +22,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from components.pki import CertificateAuthority, RevocationList
 from components.pki.renewal import RenewalSchedule
-from tests.mock_runtime import PROJECT_DIR, MockRuntime
+from support.mock_runtime import PROJECT_DIR, MockRuntime
 
 URN = "urn:pulumi:dev::mtls-ingress::pulumi-python:dynamic/mtls:SignedCrl::crl"
 

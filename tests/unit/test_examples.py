@@ -12,8 +12,8 @@ import yaml
 
 import components
 from components import verify_depth_for
+from support.mock_runtime import PROJECT_DIR, MockRuntime
 from tests.kubernetes_manifests import the_ingress
-from tests.mock_runtime import PROJECT_DIR, MockRuntime
 
 YAML_CONSUMER = PROJECT_DIR / "examples" / "yaml-consumer" / "Pulumi.yaml"
 

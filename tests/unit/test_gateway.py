@@ -14,9 +14,9 @@ import pulumi
 import pytest
 import yaml
 
+from support.mock_runtime import PROJECT_DIR, MockRuntime
+from support.stack_configs import dev_config
 from tests.kubernetes_manifests import INGRESS, manifest, secrets_by_role
-from tests.mock_runtime import PROJECT_DIR, MockRuntime
-from tests.stack_configs import dev_config
 
 SCHEMAS = PROJECT_DIR.parent / "shared" / "schemas"
 CRD_FILES = {

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from components.pki import CertificateAuthority
 from components.program.settings import parse_settings
-from tests.mock_runtime import MockRuntime
-from tests.pki_material import make_authority, signed_certificate
-from tests.stack_configs import dev_config
+from support.mock_runtime import MockRuntime
+from support.pki_material import make_authority, signed_certificate
+from support.stack_configs import dev_config
 from tests.x509_assertions import openssl_verify
 
 SECRET_KEYS = {"pki", "kubernetesApi"}

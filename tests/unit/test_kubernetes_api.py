@@ -19,10 +19,10 @@ from pulumi.output import Unknown
 
 from components.pki.request import RequestProvider, build_request
 from components.program.settings import parse_settings
+from support.mock_runtime import MockRuntime
+from support.pki_material import make_authority
+from support.stack_configs import dev_config
 from tests.kubernetes_manifests import KUBERNETES_VERSION, manifest
-from tests.mock_runtime import MockRuntime
-from tests.pki_material import make_authority
-from tests.stack_configs import dev_config
 
 BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 CLUSTER_CA = make_authority("kubernetes")

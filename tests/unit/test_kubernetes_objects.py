@@ -11,6 +11,8 @@ import pulumi
 import pytest
 
 from components.kubernetes.controller_config import HARDENED_TLS_SETTINGS
+from support.mock_runtime import MockRuntime
+from support.stack_configs import dev_config
 from tests.kubernetes_manifests import (
     CONFIG_MAP_PATCH,
     KUBERNETES_VERSION,
@@ -22,8 +24,6 @@ from tests.kubernetes_manifests import (
     the_ingress,
 )
 from tests.layered_pki import declare_layered
-from tests.mock_runtime import MockRuntime
-from tests.stack_configs import dev_config
 from tests.x509_assertions import (
     assert_client_profile,
     certificates,

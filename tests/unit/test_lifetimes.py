@@ -16,8 +16,8 @@ from components.pki import (
     ServerCertificate,
 )
 from components.program.settings import parse_settings
-from tests.mock_runtime import MockRuntime
-from tests.stack_configs import minimal_config
+from support.mock_runtime import MockRuntime
+from support.stack_configs import minimal_config
 
 LOCALLY_SIGNED = "tls:index/locallySignedCert:LocallySignedCert"
 HOST = "app.example.com"

@@ -12,10 +12,10 @@ import pulumi
 import pytest
 import yaml
 
+from support.mock_runtime import PROJECT_DIR, MockRuntime
+from support.pki_material import issue_client, load_authority
+from support.stack_configs import dev_config
 from tests.kubernetes_manifests import SECRET, manifest
-from tests.mock_runtime import PROJECT_DIR, MockRuntime
-from tests.pki_material import issue_client, load_authority
-from tests.stack_configs import dev_config
 from tests.x509_assertions import assert_ca_profile, certificate, certificates, openssl_verify
 
 ISTIO_CRDS = PROJECT_DIR.parent / "shared" / "schemas" / "istio-v1.30.3" / "crds.yaml"

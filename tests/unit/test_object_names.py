@@ -12,10 +12,10 @@ import pytest
 
 from components.kubernetes import CaSecret
 from components.kubernetes.ownership import OWNED
+from support.mock_runtime import MockRuntime
+from support.pki_material import make_authority
+from support.stack_configs import dev_config
 from tests.kubernetes_manifests import kubernetes_registrations, manifest, secrets_by_role
-from tests.mock_runtime import MockRuntime
-from tests.pki_material import make_authority
-from tests.stack_configs import dev_config
 
 PATCHES = ("Patch",)
 

@@ -14,7 +14,7 @@ from components.pki import (
     KeyAlgorithm,
     ServerCertificate,
 )
-from tests.mock_runtime import MockRuntime
+from support.mock_runtime import MockRuntime
 from tests.x509_assertions import (
     assert_ca_profile,
     assert_client_profile,

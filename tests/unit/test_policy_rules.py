@@ -28,7 +28,7 @@ from mtls_policy.values import (
 
 from components.core.pem import holds_private_key
 from components.pki.crl import build_crl
-from tests.pki_material import Authority, make_authority, signed_certificate
+from support.pki_material import Authority, make_authority, signed_certificate
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 AUTHORITY = make_authority("Payments Client Root CA")

@@ -12,7 +12,7 @@ from components.core import formats
 from components.kubernetes import CaSecret, TlsSecret
 from components.kubernetes.preflight import check_ca_bundle, check_server_tls
 from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
-from tests.mock_runtime import MockRuntime
+from support.mock_runtime import MockRuntime
 
 HOST = "app.example.com"
 

@@ -8,9 +8,9 @@ from typing import Any
 import pulumi
 import pytest
 
+from support.mock_runtime import MockRuntime
+from support.stack_configs import dev_config, minimal_config
 from tests.kubernetes_manifests import secrets_by_name
-from tests.mock_runtime import MockRuntime
-from tests.stack_configs import dev_config, minimal_config
 from tests.x509_assertions import (
     assert_client_profile,
     certificate,

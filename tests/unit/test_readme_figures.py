@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.mock_runtime import PROJECT_DIR
+from support.mock_runtime import PROJECT_DIR
 
 README = (PROJECT_DIR / "README.md").read_text()
 RESULTS = (PROJECT_DIR / "bench" / "results.md").read_text()

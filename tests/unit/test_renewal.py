@@ -10,8 +10,8 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from components.pki import CertificateAuthority, ClientCertificate, ServerCertificate
 from components.pki.renewal import RenewalProvider
+from support.mock_runtime import MockRuntime
 from tests.fixed_clock import FixedClock
-from tests.mock_runtime import MockRuntime
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 RENEWAL = "pulumi-python:dynamic/mtls:RenewalSchedule"

@@ -9,8 +9,8 @@ import pytest
 from cryptography import x509
 
 from components.pki import CertificateAuthority, RevocationList, crl_bundle
-from tests.mock_runtime import MockRuntime
-from tests.stack_configs import dev_config, minimal_config
+from support.mock_runtime import MockRuntime
+from support.stack_configs import dev_config, minimal_config
 from tests.x509_assertions import certificate
 
 

@@ -10,8 +10,8 @@ import pytest
 from cryptography import x509
 
 from components.program.settings import parse_settings
-from tests.mock_runtime import MockRuntime
-from tests.stack_configs import dev_config
+from support.mock_runtime import MockRuntime
+from support.stack_configs import dev_config
 from tests.x509_assertions import certificates
 
 NEXT_CLIENT_CA = {"commonName": "Payments Client CA 2027", "validityDays": 3650}

@@ -17,7 +17,7 @@ from components.program.settings import (
     VerifyClient,
     parse_settings,
 )
-from tests.stack_configs import dev_config, minimal_config
+from support.stack_configs import dev_config, minimal_config
 
 SERIALS = st.integers(min_value=1, max_value=formats.MAX_SERIAL_NUMBER)
 

@@ -15,7 +15,7 @@ from jsonschema.exceptions import best_match
 
 from components.program.settings import ClientShardSettings, parse_settings
 from schemas.generate import SCHEMA_PATH, SHARD_SCHEMA_PATH, render, stack_file_schema
-from tests.stack_configs import PROJECT_DIR, stack_file_config
+from support.stack_configs import PROJECT_DIR, stack_file_config
 
 SCHEMA = stack_file_schema()
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

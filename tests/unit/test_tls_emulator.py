@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from tests.mock_runtime import MockRuntime
-from tests.tls_emulator import LOCALLY_SIGNED_CERT, PRIVATE_KEY
+from support.mock_runtime import MockRuntime
+from support.tls_emulator import LOCALLY_SIGNED_CERT, PRIVATE_KEY
 from tests.x509_assertions import certificate, extension
 
 

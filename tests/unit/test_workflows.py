@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from components.program.settings import parse_settings, parse_shard_settings
-from tests.engine.conftest import toolchain_bin
-from tests.mock_runtime import PROJECT_DIR
+from localkube.engine import toolchain_bin
+from support.mock_runtime import PROJECT_DIR
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 

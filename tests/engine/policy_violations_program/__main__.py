@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from components.pki.crl import build_crl
-from tests.pki_material import make_authority
+from support.pki_material import make_authority
 
 root = make_authority("Violations Client Root CA")
 issuing = make_authority("Violations Client Issuing CA")

@@ -1,4 +1,5 @@
-"""Stack configs for tests: the shipped example environment and a minimal one."""
+"""Stack configs for the tests and the benchmarks: the shipped example environment and a
+minimal one."""
 
 from __future__ import annotations
 

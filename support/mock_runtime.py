@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import json_format  # type: ignore[import-untyped]
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import Stack, run_pulumi_func
 
-from tests.tls_emulator import TlsEmulator
+from support.tls_emulator import TlsEmulator
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PROJECT_NAME = "mtls-ingress"
@@ -101,7 +101,7 @@ class MockRuntime:
             lambda: runpy.run_path(str(main), run_name="__main__"), config=config, **options
         )
         root = runtime_settings.get_root_resource()
-        assert root is not None
+        assert isinstance(root, Stack)
         outputs: dict[str, Any] = root.outputs
         return {name: pulumi.Output.from_input(value) for name, value in outputs.items()}
 
@@ -127,7 +127,7 @@ class RecordingMonitor(MockMonitor):
                 request.replacement_trigger
             )
         try:
-            return super().RegisterResource(request)
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
         finally:
             _close_thread_event_loop()
 

@@ -1,6 +1,7 @@
-"""Faults as users meet them, for the engine tests: a `pulumi up` killed with every process it
-started (a lost CI runner), at a moment read from the API server's watch; and what a recovered
-stack must look like afterwards."""
+"""Faults as users meet them, for the engine tests and bench.kills: a `pulumi up` killed with
+every process it started (a lost CI runner), at a moment read from the API server's watch (or at
+any moment: bench.kills); the recovery README "When a run is interrupted" describes; and what a
+recovered stack must look like afterwards."""
 
 from __future__ import annotations
 
@@ -24,11 +25,9 @@ from typing import Any
 import yaml
 
 from localkube.cluster import ApiClient
+from localkube.engine import PROJECT_DIR, Engine, exported_state, project_program
 from localkube.processes import session_processes
 from localkube.state import key_pair
-from tests.engine.conftest import Engine, project_program
-from tests.engine.live import exported_state
-from tests.mock_runtime import PROJECT_DIR
 
 LOCAL = yaml.safe_load((PROJECT_DIR / "Pulumi.local.yaml").read_text())["config"]
 PREFIX = "mtls-ingress:"

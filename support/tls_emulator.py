@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import dill
+import dill  # type: ignore[import-untyped]
 import pulumi
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -105,7 +105,7 @@ class Registration:
     name: str
     inputs: dict[str, Any]
     state: dict[str, Any]
-    custom: bool
+    custom: bool | None
     secret_inputs: frozenset[str]
 
 
@@ -397,7 +397,7 @@ def _algorithm_name(key: PrivateKey) -> str:
     return "ED25519"
 
 
-def _signature_hash(key: PrivateKey) -> hashes.HashAlgorithm | None:
+def _signature_hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | None:
     """Go's x509 signature algorithm choice: SHA-256, SHA-384 for P-384, SHA-512 for P-521."""
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return None

@@ -1,5 +1,5 @@
-"""Certificate authorities made directly with cryptography, for tests of code that only sees
-PEM (the CRL provider, nginx configurations)."""
+"""Certificate authorities made directly with cryptography, for the tests and benchmarks of code
+that only sees PEM (the CRL provider, nginx configurations, Envoy)."""
 
 from __future__ import annotations
 
